@@ -1,0 +1,96 @@
+# ssereplay: one plain Makefile, no configure step.
+#
+#   make            build backend/ssereplay
+#   make deps       install what is missing from Debian's packages
+#   make test       deps, build, unit tests, integration tests (real lighttpd)
+#   make asan       the whole suite built with ASan + UBSan
+#   make demo       run the demo on http://127.0.0.1:$(PORT)/
+#   make bench      the performance comparison (not part of make test)
+#   make clean
+
+CC	?= cc
+PORT	?= 8080
+
+# The warning list is explicit and `make check-flags` proves it is in effect.
+WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wpointer-arith -Wformat=2 -Wvla
+ifneq ($(CI),)
+WERROR	 = -Werror
+endif
+CFLAGS	?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(WERROR) $(CFLAGS) $(SANITIZE)
+LDLIBS	 = -lfcgi -lsqlite3 -ljansson -lpthread
+
+# Objects go to backend/.obj (or .obj-asan): the top level stays as agreed.
+OBJDIR	?= backend/.obj
+BIN	 = $(OBJDIR)/ssereplay
+
+MODULES	 = log config valid eventid query sse body evlog hub fcgi http \
+	   committer metrics cli cgi serve
+LIBOBJS	 = $(MODULES:%=$(OBJDIR)/%.o)
+HEADERS	 = $(wildcard backend/*.h)
+
+UNIT_SRCS  = $(wildcard tests/unit/test_*.c)
+UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(OBJDIR)/tests/%)
+
+.PHONY: all deps test unit integration asan demo bench clean check-flags
+
+all: backend/ssereplay
+
+backend/ssereplay: $(BIN)
+	@if [ "$(OBJDIR)" = "backend/.obj" ]; then cp $(BIN) $@; fi
+
+$(OBJDIR)/%.o: backend/%.c $(HEADERS) | $(OBJDIR)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(OBJDIR)/libssereplay.a: $(LIBOBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(OBJDIR)/main.o $(OBJDIR)/libssereplay.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(OBJDIR)/tests/%: tests/unit/%.c $(OBJDIR)/libssereplay.a $(HEADERS) | $(OBJDIR)
+	@mkdir -p $(OBJDIR)/tests
+	$(CC) $(ALL_CFLAGS) -Ibackend -o $@ $< $(OBJDIR)/libssereplay.a \
+		$(LDLIBS) -lcmocka
+
+$(OBJDIR):
+	mkdir -p $@
+
+deps:
+	@sh tests/deps.sh
+
+# Every suite appends "passed failed" to $(RESULTS); the last line sums them.
+RESULTS	= $(OBJDIR)/results
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@rm -f $(RESULTS)
+	@$(MAKE) --no-print-directory unit integration || true
+	@sh tests/summary.sh $(RESULTS)
+
+unit: $(UNIT_BINS)
+	@sh tests/unit/run.sh $(RESULTS) $(UNIT_BINS)
+
+integration: $(BIN)
+	@SSEREPLAY_BIN=$(abspath $(BIN)) python3 tests/integration/run.py \
+		--results $(RESULTS)
+
+asan: deps
+	@$(MAKE) --no-print-directory OBJDIR=backend/.obj-asan CC=clang \
+		SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		test
+
+check-flags:
+	@$(CC) $(ALL_CFLAGS) -Q --help=warnings 2>/dev/null | \
+		grep -E -- '-W(all|extra|shadow)[[:space:]]' | grep -v enabled && \
+		{ echo "warning flags not in effect"; exit 1; } || echo "warning flags in effect"
+
+demo: deps all
+	@sh tests/demo.sh $(PORT)
+
+bench: deps all
+	@$(MAKE) --no-print-directory -C tests/bench QUICK=$(QUICK)
+
+clean:
+	rm -rf backend/.obj backend/.obj-asan backend/ssereplay

@@ -1,0 +1,19 @@
+/*
+ * cli.h: the command-line tools beside the server.
+ *
+ *   ssereplay publish --db FILE --topic T [--event TYPE] [DATA | -]
+ *       Append one event (data from the argument, or stdin with "-") and
+ *       print its id. A running server delivers it within POLL_INTERVAL_MS.
+ *   ssereplay tail --db FILE [--topic T] [--after ID] [--follow]
+ *       Print the log as SSE text, optionally waiting for new events.
+ *
+ * Both take argv after the command name and return the exit status; they
+ * print their own errors.
+ */
+#ifndef SSEREPLAY_CLI_H
+#define SSEREPLAY_CLI_H
+
+int cli_publish(int argc, char **argv);
+int cli_tail(int argc, char **argv);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * config.h: the server's settings, from defaults, then the config file, then
+ * command-line flags (each later source overrides the earlier).
+ *
+ * The file is `key = value` lines; `#` starts a comment (only at the start
+ * of a line or after whitespace); blank lines are ignored; keys are the
+ * field names below. Durations take ms, s, m, h or d (no suffix = seconds);
+ * sizes take k or M (no suffix = bytes); booleans are yes/no/true/false/1/0.
+ * Repeatable keys: publish_token, cors_origin (each line adds one).
+ *
+ * Errors come back as -1 with a message "FILE:LINE: what" (or "KEY: what"
+ * for a flag) in the caller's buffer; nothing is printed here.
+ */
+#ifndef SSEREPLAY_CONFIG_H
+#define SSEREPLAY_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#include "limits.h"
+
+struct config {
+	char		db[PATH_MAX];			/* db */
+	char		listen[PATH_MAX];		/* listen: unix:PATH | HOST:PORT */
+	int		listen_force;			/* listen_force */
+	char		tokens[TOKENS_MAX][TOKEN_MAX + 1];	/* publish_token */
+	int		ntokens;
+	char		origins[ORIGINS_MAX][ORIGIN_MAX + 1];	/* cors_origin */
+	int		norigins;
+	long long	retention_max_events;		/* 0 = unlimited */
+	long long	retention_max_age_ms;		/* retention_max_age, 0 = unlimited */
+	long long	heartbeat_ms;			/* heartbeat, 100 ms .. 1 h */
+	long long	retry_ms;			/* retry, 0 .. 1 h */
+	size_t		max_event_size;			/* 1 .. EVENT_SIZE_CEILING */
+	long long	max_subscribers;		/* 1 .. 1000000 */
+	size_t		backlog_bound;			/* 64k .. 1G */
+	int		workers;			/* 1 .. WORKERS_MAX */
+	int		sync_full;			/* sync = full | normal */
+};
+
+/* Fill every field with its default (see limits.h and conf/ssereplay.conf). */
+void config_defaults(struct config *cfg);
+
+/*
+ * Set one key from its text value, checking type and range. Returns 0, or
+ * -1 with a message "KEY: what" in err (unknown key, bad value, too many
+ * repeats, value too long).
+ */
+int config_set(struct config *cfg, const char *key, const char *value,
+    char *err, size_t errsz);
+
+/*
+ * Read a config file and config_set() each line. Returns 0, or -1 with
+ * "PATH:LINE: what" (or "PATH: strerror") in err. Lines longer than
+ * CONFIG_LINE_MAX are errors.
+ */
+int config_load(struct config *cfg, const char *path, char *err,
+    size_t errsz);
+
+#endif

@@ -1,0 +1,422 @@
+/* http.c: the HTTP contract. See http.h. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "body.h"
+#include "eventid.h"
+#include "http.h"
+#include "metrics.h"
+#include "query.h"
+#include "valid.h"
+
+static const char *
+status_text(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "Error";
+	}
+}
+
+static void
+add_header(struct http_resp *resp, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+add_header(struct http_resp *resp, const char *fmt, ...)
+{
+	va_list	ap;
+	size_t	room = sizeof(resp->headers) - resp->headers_len;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(resp->headers + resp->headers_len, room, fmt, ap);
+	va_end(ap);
+	/* Our own headers always fit; never leave half of one. */
+	if (n > 0 && (size_t)n < room)
+		resp->headers_len += (size_t)n;
+	else
+		resp->headers[resp->headers_len] = '\0';
+}
+
+static void
+set_body(struct http_resp *resp, int status, const char *ctype,
+    const char *body, size_t len)
+{
+	resp->status = status;
+	resp->content_type = ctype;
+	if (len >= sizeof(resp->body))
+		len = sizeof(resp->body) - 1;
+	memcpy(resp->body, body, len);
+	resp->body[len] = '\0';
+	resp->body_len = len;
+}
+
+void
+http_error(struct http_resp *resp, int status, const char *reason)
+{
+	char text[512];
+	int  n;
+
+	n = snprintf(text, sizeof(text), "%s\n", reason);
+	if (n < 0 || (size_t)n >= sizeof(text))
+		n = (int)sizeof(text) - 1;
+	set_body(resp, status, "text/plain; charset=utf-8", text, (size_t)n);
+}
+
+int
+http_format_head(const struct http_resp *resp, char *out, size_t outsz)
+{
+	int n;
+
+	n = snprintf(out, outsz,
+	    "Status: %d %s\r\n"
+	    "%s%s%s"
+	    "Cache-Control: no-store\r\n"
+	    "%s"
+	    "Content-Length: %zu\r\n"
+	    "\r\n",
+	    resp->status, status_text(resp->status),
+	    resp->content_type ? "Content-Type: " : "",
+	    resp->content_type ? resp->content_type : "",
+	    resp->content_type ? "\r\n" : "",
+	    resp->headers, resp->body_len);
+	if (n < 0 || (size_t)n >= outsz)
+		return -1;
+	return n;
+}
+
+/* The route is the last path segment. */
+static const char *
+route_of(const char *path)
+{
+	const char *slash;
+
+	if (path == NULL || (slash = strrchr(path, '/')) == NULL)
+		return "";
+	return slash + 1;
+}
+
+static const char *
+allowed_origin(const struct config *cfg, const char *origin)
+{
+	int i;
+
+	if (origin == NULL || *origin == '\0')
+		return NULL;
+	for (i = 0; i < cfg->norigins; i++)
+		if (strcmp(cfg->origins[i], origin) == 0)
+			return cfg->origins[i];
+	return NULL;
+}
+
+static void
+add_cors(const struct config *cfg, const struct http_req *req,
+    struct http_resp *resp)
+{
+	const char *origin = allowed_origin(cfg, req->origin);
+
+	if (origin == NULL)
+		return;
+	add_header(resp, "Access-Control-Allow-Origin: %s\r\n"
+	    "Access-Control-Allow-Credentials: true\r\n"
+	    "Vary: Origin\r\n", origin);
+}
+
+/*
+ * Compare a presented token with every configured one in time that does
+ * not depend on where (or whether) they differ.
+ */
+static int
+token_ok(const struct config *cfg, const char *tok, size_t len)
+{
+	unsigned int	 found = 0, diff;
+	size_t		 i, tlen;
+	int		 t;
+
+	for (t = 0; t < cfg->ntokens; t++) {
+		tlen = strlen(cfg->tokens[t]);
+		diff = len != tlen;
+		for (i = 0; i < TOKEN_MAX; i++)
+			diff |= (unsigned char)(i < len ? tok[i] : 0) ^
+			    (unsigned char)(i < tlen ? cfg->tokens[t][i] : 0);
+		found |= diff == 0;
+	}
+	return found != 0;
+}
+
+/* 0 if authorised, else the status (401 or 403) with resp filled in. */
+static int
+check_auth(const struct config *cfg, const struct http_req *req,
+    struct http_resp *resp)
+{
+	const char	*a = req->authorization, *tok;
+	size_t		 len;
+
+	if (a == NULL || *a == '\0') {
+		http_error(resp, 401, "missing Authorization: Bearer token");
+		add_header(resp, "WWW-Authenticate: Bearer realm=\"ssereplay\"\r\n");
+		return 401;
+	}
+	if (strncasecmp(a, "Bearer ", 7) != 0) {
+		http_error(resp, 401, "Authorization must use the Bearer scheme");
+		add_header(resp, "WWW-Authenticate: Bearer realm=\"ssereplay\"\r\n");
+		return 401;
+	}
+	for (tok = a + 7; *tok == ' '; tok++)
+		;
+	len = strlen(tok);
+	while (len > 0 && tok[len - 1] == ' ')
+		len--;
+	if (len == 0 || len > TOKEN_MAX || !token_ok(cfg, tok, len)) {
+		http_error(resp, 403, "token not accepted");
+		return 403;
+	}
+	return 0;
+}
+
+static int
+parse_events_query(const struct http_req *req, struct stream_req *s,
+    const char **reason)
+{
+	struct query_iter it;
+	char		 name[32], value[RESUME_ID_MAX + TOPIC_MAX + 2];
+	size_t		 nlen, vlen, qlen;
+	const char	*q = req->query ? req->query : "";
+	int		 rc, i, have_query_id = 0;
+
+	qlen = strlen(q);
+	if (qlen > QUERY_MAX) {
+		*reason = "query string too long";
+		return -1;
+	}
+	query_iter_init(&it, q, qlen);
+	while ((rc = query_next(&it, name, sizeof(name), &nlen, value,
+	    sizeof(value), &vlen)) == QUERY_OK) {
+		if (strcmp(name, "topic") == 0 && nlen == 5) {
+			if (!valid_topic(value, vlen)) {
+				*reason = "bad topic: 1 to 128 characters of"
+				    " A-Z a-z 0-9 . _ / -";
+				return -1;
+			}
+			for (i = 0; i < s->ntopics; i++)
+				if (strcmp(s->topics[i], value) == 0)
+					break;
+			if (i < s->ntopics)
+				continue;	/* the same topic twice */
+			if (s->ntopics == TOPICS_MAX) {
+				*reason = "too many topics (at most 16)";
+				return -1;
+			}
+			memcpy(s->topics[s->ntopics++], value, vlen + 1);
+		} else if (strcmp(name, "lastEventId") == 0 && nlen == 11) {
+			if (have_query_id++) {
+				*reason = "lastEventId given twice";
+				return -1;
+			}
+			if (eventid_parse(value, vlen, &s->resume) == -1) {
+				*reason = "malformed lastEventId: expected"
+				    " EPOCH-SEQ or SEQ";
+				return -1;
+			}
+			s->has_resume = 1;
+			memcpy(s->resume_raw, value, vlen + 1);
+		} else {
+			*reason = "unknown query parameter (expected topic,"
+			    " lastEventId)";
+			return -1;
+		}
+	}
+	if (rc != QUERY_END) {
+		*reason = rc == QUERY_E_ESCAPE ? "bad %-escape in query" :
+		    "query parameter too long";
+		return -1;
+	}
+	if (s->ntopics == 0) {
+		*reason = "at least one topic parameter is required";
+		return -1;
+	}
+	return 0;
+}
+
+static enum http_next
+begin_events(const struct http_ctx *ctx, const struct http_req *req,
+    struct http_resp *resp, struct stream_req *s)
+{
+	const char	*reason = NULL, *origin;
+	const char	*h = req->last_event_id;
+	size_t		 hlen;
+
+	memset(s, 0, sizeof(*s));
+	if (parse_events_query(req, s, &reason) == -1) {
+		http_error(resp, 400, reason);
+		add_cors(ctx->cfg, req, resp);
+		return HTTP_RESPOND;
+	}
+	/* The header wins over the parameter: it is what a reconnecting
+	 * EventSource sends (WHATWG HTML, "reestablish the connection"). */
+	if (h != NULL && *h != '\0') {
+		hlen = strlen(h);
+		if (eventid_parse(h, hlen, &s->resume) == -1) {
+			http_error(resp, 400, "malformed Last-Event-ID: expected"
+			    " EPOCH-SEQ or SEQ");
+			add_cors(ctx->cfg, req, resp);
+			return HTTP_RESPOND;
+		}
+		s->has_resume = 1;
+		memcpy(s->resume_raw, h, hlen + 1);
+	}
+	if (METRIC_GET(subscribers) >= ctx->cfg->max_subscribers) {
+		http_error(resp, 503, "too many open streams, try again later");
+		add_header(resp, "Retry-After: %lld\r\n",
+		    (ctx->cfg->retry_ms + 999) / 1000 + 1);
+		add_cors(ctx->cfg, req, resp);
+		return HTTP_RESPOND;
+	}
+	origin = allowed_origin(ctx->cfg, req->origin);
+	if (origin != NULL)
+		snprintf(s->allow_origin, sizeof(s->allow_origin), "%s", origin);
+	return HTTP_STREAM;
+}
+
+static void
+preflight(const struct http_ctx *ctx, const struct http_req *req,
+    struct http_resp *resp, const char *methods)
+{
+	set_body(resp, 204, NULL, "", 0);
+	add_header(resp, "Allow: %s\r\n", methods);
+	if (allowed_origin(ctx->cfg, req->origin) == NULL)
+		return;	/* no allow header: the browser refuses */
+	add_cors(ctx->cfg, req, resp);
+	add_header(resp, "Access-Control-Allow-Methods: %s\r\n"
+	    "Access-Control-Allow-Headers: Authorization, Content-Type,"
+	    " Last-Event-ID\r\n"
+	    "Access-Control-Max-Age: 600\r\n", methods);
+}
+
+enum http_next
+http_begin(const struct http_ctx *ctx, const struct http_req *req,
+    struct http_resp *resp, struct stream_req *stream, size_t *body_max)
+{
+	const char	*route = route_of(req->path);
+	const char	*method = req->method ? req->method : "";
+	char		 text[4096];
+	long long	 clen;
+	char		*end;
+	int		 n;
+
+	memset(resp, 0, sizeof(*resp));
+	if (strcmp(route, "events") == 0) {
+		if (strcmp(method, "OPTIONS") == 0) {
+			preflight(ctx, req, resp, "GET, OPTIONS");
+			return HTTP_RESPOND;
+		}
+		if (strcmp(method, "GET") != 0) {
+			http_error(resp, 405, "use GET for /events");
+			add_header(resp, "Allow: GET, OPTIONS\r\n");
+			return HTTP_RESPOND;
+		}
+		return begin_events(ctx, req, resp, stream);
+	}
+	if (strcmp(route, "publish") == 0) {
+		if (strcmp(method, "OPTIONS") == 0) {
+			preflight(ctx, req, resp, "POST, OPTIONS");
+			return HTTP_RESPOND;
+		}
+		if (strcmp(method, "POST") != 0) {
+			http_error(resp, 405, "use POST for /publish");
+			add_header(resp, "Allow: POST, OPTIONS\r\n");
+			add_cors(ctx->cfg, req, resp);
+			return HTTP_RESPOND;
+		}
+		if (check_auth(ctx->cfg, req, resp) != 0) {
+			add_cors(ctx->cfg, req, resp);
+			return HTTP_RESPOND;
+		}
+		/* Percent-encoding triples a byte and JSON's \u00XX makes six
+		 * of it: allow for that before data is measured exactly. */
+		*body_max = ctx->cfg->max_event_size * 6 + BODY_OVERHEAD_MAX;
+		if (req->content_length != NULL && *req->content_length) {
+			clen = strtoll(req->content_length, &end, 10);
+			if (*end != '\0' || clen < 0) {
+				http_error(resp, 400, "bad Content-Length");
+				add_cors(ctx->cfg, req, resp);
+				return HTTP_RESPOND;
+			}
+			if ((unsigned long long)clen > *body_max) {
+				http_error(resp, 413, "body too large");
+				add_cors(ctx->cfg, req, resp);
+				return HTTP_RESPOND;
+			}
+		}
+		return HTTP_READ_BODY;
+	}
+	if (strcmp(route, "metrics") == 0 || strcmp(route, "healthz") == 0) {
+		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+			http_error(resp, 405, "use GET");
+			add_header(resp, "Allow: GET, HEAD\r\n");
+			return HTTP_RESPOND;
+		}
+		if (route[0] == 'h') {
+			set_body(resp, 200, "text/plain; charset=utf-8", "ok\n",
+			    3);
+			return HTTP_RESPOND;
+		}
+		n = metrics_render(text, sizeof(text));
+		if (n < 0) {
+			http_error(resp, 500, "metrics do not fit");
+			return HTTP_RESPOND;
+		}
+		set_body(resp, 200, "text/plain; version=0.0.4; charset=utf-8",
+		    text, (size_t)n);
+		return HTTP_RESPOND;
+	}
+	http_error(resp, 404, "not found (the API is /events, /publish,"
+	    " /metrics, /healthz)");
+	return HTTP_RESPOND;
+}
+
+void
+http_publish(const struct http_ctx *ctx, const struct http_req *req,
+    const char *body, size_t len, struct http_resp *resp)
+{
+	struct publish_req	 pub;
+	const char		*reason = NULL;
+	char			 id[EVENT_ID_MAX + 1], json[EVENT_ID_MAX + 16];
+	uint64_t		 seq;
+	int			 status, n;
+
+	memset(resp, 0, sizeof(*resp));
+	status = body_parse_publish(req->content_type, body, len,
+	    ctx->cfg->max_event_size, &pub, &reason);
+	if (status != 0) {
+		http_error(resp, status, reason ? reason : "bad request");
+		add_cors(ctx->cfg, req, resp);
+		return;
+	}
+	if (ctx->publish(ctx->publish_arg, &pub, &seq) == -1) {
+		http_error(resp, 503, "the event log cannot be written now;"
+		    " nothing was stored");
+		add_header(resp, "Retry-After: 1\r\n");
+	} else {
+		eventid_format(id, sizeof(id), ctx->epoch, seq);
+		n = snprintf(json, sizeof(json), "{\"id\":\"%s\"}\n", id);
+		set_body(resp, 201, "application/json", json, (size_t)n);
+	}
+	body_free(&pub);
+	add_cors(ctx->cfg, req, resp);
+}

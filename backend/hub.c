@@ -1,0 +1,1212 @@
+/*
+ * hub.c: the fan-out loop. See hub.h for the design; the notes here are
+ * about the mechanics.
+ *
+ * Ownership: the hub owns every struct sub and its fd from hub_adopt() on,
+ * and every struct tail_ev. A sub is closed only at a safe point (the end of
+ * a loop iteration, sweep_dead()), never while a list is being walked.
+ *
+ * FastCGI framing (FastCGI 1.0, section 5.3 and 6): stream bytes go out as
+ * FCGI_STDOUT records of at most 65535 content bytes each; the stream ends
+ * with an empty FCGI_STDOUT record and FCGI_END_REQUEST. Records that still
+ * arrive on the connection (a late empty FCGI_STDIN, say) are read and
+ * ignored; EOF means the web server closed the connection because the
+ * client went away.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "evlog.h"
+#include "hub.h"
+#include "log.h"
+#include "metrics.h"
+#include "sse.h"
+
+#define FCGI_HEADER_LEN		8
+#define FCGI_VERSION_1		1
+#define FCGI_END_REQUEST	3
+#define FCGI_STDOUT		6
+
+/* Content iovecs per writev; each may need a record header beside it. */
+#define IOV_BATCH		256
+#define WIOV_MAX		(2 * IOV_BATCH + WRITE_BATCH_BYTES / FCGI_CONTENT_MAX + 8)
+
+/* Live streams are written at most this often, so that events published
+ * one by one reach each subscriber in batches (see the performance notes in
+ * README.md: one write per event per subscriber is what caps throughput). */
+#define FANOUT_INTERVAL_MS	10
+/* Replay batches a subscriber may take in one loop iteration, so that one
+ * deep replay does not starve everyone else. */
+#define PUMP_BUDGET		4
+#define EPOLL_EVENTS		256
+
+struct tail_ev {
+	uint64_t	 seq;
+	uint64_t	 end_off;	/* tail bytes up to and including this */
+	uint32_t	 len;		/* encoded SSE bytes */
+	uint16_t	 topic_len;
+	char		*sse;		/* points into mem[] */
+	char		 mem[];		/* topic, NUL, SSE bytes */
+};
+
+enum sub_state { SUB_REPLAY, SUB_LIVE };
+
+struct sub {
+	int		 fd;
+	uint16_t	 reqid;
+	uint8_t		 framing;
+	uint8_t		 state;
+	uint8_t		 ntopics;
+	uint8_t		 dead;		/* closing at the next sweep */
+	uint8_t		 graceful;	/* send END_REQUEST when closing */
+	uint8_t		 queued;	/* on the run list */
+	uint8_t		 want_out;	/* EPOLLOUT registered */
+	uint32_t	 idx;		/* in hub->subs */
+	uint64_t	 cursor;	/* last seq sent or skipped */
+	uint64_t	 tail_pos;	/* LIVE: next tail entry to look at */
+	int64_t		 last_write_ms;
+	char		*pend;		/* unsent bytes, already framed */
+	uint32_t	 pend_len;
+	uint32_t	 pend_off;
+	struct sub	*run_next;
+	struct sub	*dead_next;
+	char		 topics[];	/* ntopics x (length byte, name) */
+};
+
+struct handoff {
+	int			 fd;
+	uint16_t		 reqid;
+	enum hub_framing	 framing;
+	struct stream_req	 req;
+	struct handoff		*next;
+};
+
+struct hub {
+	struct evlog	*log;
+	const struct config *cfg;
+	int		 epfd;
+	int		 wakefd;
+	int		 exit_when_idle;
+	atomic_int	 stop;
+	uint64_t	 rnd;
+
+	pthread_mutex_t	 adopt_mtx;
+	struct handoff	*adopt_head, **adopt_tail;
+
+	/* The tail: a ring of the newest events, positions are absolute. */
+	struct tail_ev	**ring;
+	size_t		 ring_mask;
+	uint64_t	 base_pos, end_pos;
+	uint64_t	 base_off;	/* end_off of the entry before base_pos */
+	uint64_t	 end_off;
+	uint64_t	 tail_bytes;
+	uint64_t	 last_seq;	/* newest seq read from the log */
+	int		 tail_grew;
+
+	struct sub	**subs;
+	size_t		 nsubs, subs_cap;
+	struct sub	*run_head;
+	struct sub	*dead_head;
+
+	char		*scratch;	/* encoding buffer for replay and ingest */
+	size_t		 scratch_cap;
+	struct iovec	 wiov[WIOV_MAX];
+	unsigned char	 whdr[WIOV_MAX][FCGI_HEADER_LEN];
+
+	int64_t		 next_poll_ms, next_beat_ms, next_bounds_ms;
+	int64_t		 last_fanout_ms;
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t
+hub_random(struct hub *h)
+{
+	/* xorshift64: jitter only, not security. */
+	h->rnd ^= h->rnd << 13;
+	h->rnd ^= h->rnd >> 7;
+	h->rnd ^= h->rnd << 17;
+	return h->rnd;
+}
+
+static int
+scratch_reserve(struct hub *h, size_t need)
+{
+	char	*p;
+	size_t	 cap;
+
+	if (need <= h->scratch_cap)
+		return 0;
+	cap = h->scratch_cap ? h->scratch_cap : 64 * 1024;
+	while (cap < need)
+		cap *= 2;
+	if ((p = realloc(h->scratch, cap)) == NULL)
+		return -1;
+	h->scratch = p;
+	h->scratch_cap = cap;
+	return 0;
+}
+
+/* ---- the tail ---------------------------------------------------------- */
+
+static struct tail_ev *
+tail_at(const struct hub *h, uint64_t pos)
+{
+	return h->ring[pos & h->ring_mask];
+}
+
+static uint64_t
+tail_first_seq(const struct hub *h)
+{
+	if (h->base_pos == h->end_pos)
+		return h->last_seq + 1;
+	return tail_at(h, h->base_pos)->seq;
+}
+
+/* Offset of the tail bytes before position pos. */
+static uint64_t
+tail_off_before(const struct hub *h, uint64_t pos)
+{
+	if (pos <= h->base_pos)
+		return h->base_off;
+	return tail_at(h, pos - 1)->end_off;
+}
+
+/* First position whose seq is greater than seq. */
+static uint64_t
+tail_find_after(const struct hub *h, uint64_t seq)
+{
+	uint64_t lo = h->base_pos, hi = h->end_pos, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (tail_at(h, mid)->seq <= seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void
+tail_evict_oldest(struct hub *h)
+{
+	struct tail_ev *e = tail_at(h, h->base_pos);
+
+	h->ring[h->base_pos & h->ring_mask] = NULL;
+	h->base_off = e->end_off;
+	h->tail_bytes -= e->len;
+	h->base_pos++;
+	free(e);
+}
+
+static int
+ingest_row(void *arg, const struct evlog_row *row)
+{
+	struct hub	*h = arg;
+	struct tail_ev	*e;
+	char		 id[EVENT_ID_MAX + 1];
+	size_t		 max;
+	ssize_t		 n;
+
+	if (row->seq <= h->last_seq)
+		return 0;
+	if (row->topic_len > TOPIC_MAX || row->event_len > EVENT_NAME_MAX) {
+		log_warn("event %llu: topic or name too long, skipped",
+		    (unsigned long long)row->seq);
+		h->last_seq = row->seq;
+		return 0;
+	}
+	eventid_format(id, sizeof(id), evlog_epoch(h->log), row->seq);
+	max = sse_encoded_max(row->event_len, row->data_len);
+	if (scratch_reserve(h, max) == -1)
+		return -1;
+	n = sse_encode(h->scratch, h->scratch_cap, id, row->event,
+	    row->event_len, row->data, row->data_len);
+	if (n < 0) {
+		/* Only a hand-edited database can hold such a name. */
+		log_warn("event %llu: cannot be encoded, skipped",
+		    (unsigned long long)row->seq);
+		h->last_seq = row->seq;
+		return 0;
+	}
+	if ((e = malloc(sizeof(*e) + row->topic_len + 1 + (size_t)n)) == NULL)
+		return -1;
+	e->seq = row->seq;
+	e->len = (uint32_t)n;
+	e->topic_len = (uint16_t)row->topic_len;
+	memcpy(e->mem, row->topic, row->topic_len);
+	e->mem[row->topic_len] = '\0';
+	e->sse = e->mem + row->topic_len + 1;
+	memcpy(e->sse, h->scratch, (size_t)n);
+
+	while (h->end_pos - h->base_pos >= h->ring_mask + 1 ||
+	    (h->end_pos > h->base_pos &&
+	    h->tail_bytes + e->len > TAIL_BYTES_MAX))
+		tail_evict_oldest(h);
+	h->end_off += e->len;
+	e->end_off = h->end_off;
+	h->tail_bytes += e->len;
+	h->ring[h->end_pos & h->ring_mask] = e;
+	h->end_pos++;
+	h->last_seq = e->seq;
+	h->tail_grew = 1;
+	return 0;
+}
+
+/* Read every event the log has after the tail into it. */
+static int
+tail_ingest(struct hub *h)
+{
+	uint64_t before;
+
+	for (;;) {
+		before = h->last_seq;
+		if (evlog_read(h->log, NULL, h->last_seq, INT64_MAX, 4096,
+		    4 * 1024 * 1024, ingest_row, h) == -1) {
+			log_err("reading new events: %s", evlog_errmsg(h->log));
+			return -1;
+		}
+		if (h->last_seq == before)
+			break;
+	}
+	METRIC_SET(tail_events, h->end_pos - h->base_pos);
+	METRIC_SET(tail_bytes, h->tail_bytes);
+	if (h->last_seq > METRIC_GET(log_last_seq))
+		METRIC_SET(log_last_seq, h->last_seq);
+	return 0;
+}
+
+/* ---- subscribers: output ---------------------------------------------- */
+
+static void
+sub_kill(struct hub *h, struct sub *s, int graceful)
+{
+	if (s->dead)
+		return;
+	s->dead = 1;
+	s->graceful = graceful;
+	s->dead_next = h->dead_head;
+	h->dead_head = s;
+}
+
+static void
+sub_want_out(struct hub *h, struct sub *s, int on)
+{
+	struct epoll_event ev;
+
+	if (s->want_out == on)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = (s->framing == FRAMING_FCGI ? EPOLLIN | EPOLLRDHUP : 0) |
+	    (on ? EPOLLOUT : 0);
+	ev.data.ptr = s;
+	if (epoll_ctl(h->epfd, EPOLL_CTL_MOD, s->fd, &ev) == -1) {
+		log_err("epoll_ctl: %s", strerror(errno));
+		sub_kill(h, s, 0);
+		return;
+	}
+	s->want_out = (uint8_t)on;
+}
+
+static void
+fcgi_header(unsigned char *hdr, int type, uint16_t reqid, size_t len)
+{
+	hdr[0] = FCGI_VERSION_1;
+	hdr[1] = (unsigned char)type;
+	hdr[2] = (unsigned char)(reqid >> 8);
+	hdr[3] = (unsigned char)(reqid & 0xff);
+	hdr[4] = (unsigned char)(len >> 8);
+	hdr[5] = (unsigned char)(len & 0xff);
+	hdr[6] = 0;	/* no padding: it is optional (FastCGI 1.0, 3.3) */
+	hdr[7] = 0;
+}
+
+/*
+ * Send content (iov, n; n <= IOV_BATCH, total <= WRITE_BATCH_BYTES) to s,
+ * framed for its connection. What the socket does not take now is copied
+ * to s->pend and sent when it drains. The caller has checked that nothing
+ * is pending. Returns 0, or -1 when the connection is gone (s is killed).
+ */
+static int
+sub_send(struct hub *h, struct sub *s, const struct iovec *iov, int n,
+    size_t total)
+{
+	struct iovec	*w = h->wiov;
+	size_t		 rec_left = 0, left = total, take, done, off;
+	int		 nw = 0, nh = 0, i;
+	const char	*p;
+	size_t		 len;
+	ssize_t		 r;
+	char		*q;
+
+	for (i = 0; i < n; i++) {
+		p = iov[i].iov_base;
+		len = iov[i].iov_len;
+		while (len > 0) {
+			if (s->framing == FRAMING_FCGI && rec_left == 0) {
+				rec_left = left < FCGI_CONTENT_MAX ? left :
+				    FCGI_CONTENT_MAX;
+				fcgi_header(h->whdr[nh], FCGI_STDOUT, s->reqid,
+				    rec_left);
+				w[nw].iov_base = h->whdr[nh++];
+				w[nw++].iov_len = FCGI_HEADER_LEN;
+			}
+			take = len;
+			if (s->framing == FRAMING_FCGI && take > rec_left)
+				take = rec_left;
+			w[nw].iov_base = (void *)p;
+			w[nw++].iov_len = take;
+			p += take;
+			len -= take;
+			left -= take;
+			if (s->framing == FRAMING_FCGI)
+				rec_left -= take;
+		}
+	}
+	total += (size_t)nh * FCGI_HEADER_LEN;
+	if (total == 0)
+		return 0;
+
+	do
+		r = writev(s->fd, w, nw);
+	while (r == -1 && errno == EINTR);
+	if (r == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			sub_kill(h, s, 0);
+			return -1;
+		}
+		r = 0;
+	}
+	s->last_write_ms = now_ms();
+	done = (size_t)r;
+	if (done == total)
+		return 0;
+
+	/* Keep the rest; it is at most one write batch. */
+	if ((q = malloc(total - done)) == NULL) {
+		log_err("out of memory queueing %zu bytes", total - done);
+		sub_kill(h, s, 0);
+		return -1;
+	}
+	off = 0;
+	for (i = 0; i < nw; i++) {
+		len = w[i].iov_len;
+		if (done >= len) {
+			done -= len;
+			continue;
+		}
+		memcpy(q + off, (char *)w[i].iov_base + done, len - done);
+		off += len - done;
+		done = 0;
+	}
+	s->pend = q;
+	s->pend_len = (uint32_t)off;
+	s->pend_off = 0;
+	METRIC_ADD(bytes_queued, (long long)off);
+	sub_want_out(h, s, 1);
+	return 0;
+}
+
+static int
+sub_send_buf(struct hub *h, struct sub *s, const char *buf, size_t len)
+{
+	struct iovec iov;
+
+	iov.iov_base = (void *)buf;
+	iov.iov_len = len;
+	return sub_send(h, s, &iov, 1, len);
+}
+
+/* Write what is pending. Returns 1 if all went, 0 if some is left, -1. */
+static int
+sub_flush_pending(struct hub *h, struct sub *s)
+{
+	ssize_t r;
+
+	while (s->pend != NULL) {
+		r = write(s->fd, s->pend + s->pend_off, s->pend_len - s->pend_off);
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			sub_kill(h, s, 0);
+			return -1;
+		}
+		s->last_write_ms = now_ms();
+		s->pend_off += (uint32_t)r;
+		METRIC_ADD(bytes_queued, -(long long)r);
+		if (s->pend_off == s->pend_len) {
+			free(s->pend);
+			s->pend = NULL;
+			s->pend_len = s->pend_off = 0;
+		}
+	}
+	sub_want_out(h, s, 0);
+	return 1;
+}
+
+/* ---- subscribers: what to send ---------------------------------------- */
+
+static int
+sub_matches(const struct sub *s, const char *topic, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s->topics;
+	int i;
+
+	for (i = 0; i < s->ntopics; i++) {
+		if (p[0] == len && memcmp(p + 1, topic, len) == 0)
+			return 1;
+		p += 1 + p[0];
+	}
+	return 0;
+}
+
+static void
+sub_go_live(struct hub *h, struct sub *s)
+{
+	s->state = SUB_LIVE;
+	s->tail_pos = tail_find_after(h, s->cursor);
+}
+
+/* Send the next live batch. Returns 1 if something was sent, 0 if the
+ * subscriber is up to date, -1 if it failed. */
+static int
+sub_live_step(struct hub *h, struct sub *s)
+{
+	struct iovec	 iov[IOV_BATCH];
+	struct tail_ev	*e;
+	uint64_t	 pos;
+	size_t		 total = 0;
+	int		 n = 0;
+
+	if (s->tail_pos < h->base_pos) {
+		/* It fell off the tail: the log still has everything. */
+		s->state = SUB_REPLAY;
+		return 1;
+	}
+	for (pos = s->tail_pos; pos < h->end_pos && n < IOV_BATCH &&
+	    total < WRITE_BATCH_BYTES; pos++) {
+		e = tail_at(h, pos);
+		if (e->seq > s->cursor &&
+		    sub_matches(s, e->mem, e->topic_len)) {
+			if (total + e->len > WRITE_BATCH_BYTES && n > 0)
+				break;
+			iov[n].iov_base = e->sse;
+			iov[n++].iov_len = e->len;
+			total += e->len;
+		}
+		if (e->seq > s->cursor)
+			s->cursor = e->seq;
+	}
+	s->tail_pos = pos;
+	if (n == 0)
+		return 0;
+	METRIC_ADD(events_delivered, (unsigned long long)n);
+	return sub_send(h, s, iov, n, total) == -1 ? -1 : 1;
+}
+
+struct replay_ctx {
+	struct hub	*h;
+	struct sub	*s;
+	size_t		 used;
+	size_t		 rows;
+	size_t		 sent;
+	size_t		 bytes;
+	uint64_t	 last;
+	int		 full;
+};
+
+static int
+replay_row(void *arg, const struct evlog_row *row)
+{
+	struct replay_ctx *c = arg;
+	struct hub	*h = c->h;
+	char		 id[EVENT_ID_MAX + 1];
+	size_t		 max;
+	ssize_t		 n;
+
+	c->rows++;
+	c->bytes += row->data_len;
+	c->last = row->seq;
+	if (row->topic_len > TOPIC_MAX ||
+	    !sub_matches(c->s, row->topic, row->topic_len))
+		return 0;
+	if (row->event_len > EVENT_NAME_MAX)
+		return 0;
+	eventid_format(id, sizeof(id), evlog_epoch(h->log), row->seq);
+	max = sse_encoded_max(row->event_len, row->data_len);
+	if (scratch_reserve(h, c->used + max) == -1)
+		return -1;
+	n = sse_encode(h->scratch + c->used, h->scratch_cap - c->used, id,
+	    row->event, row->event_len, row->data, row->data_len);
+	if (n < 0)
+		return 0;
+	c->used += (size_t)n;
+	c->sent++;
+	/* Stop at the write batch size: what is read is what is sent. */
+	if (c->used >= WRITE_BATCH_BYTES) {
+		c->full = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+send_gap(struct hub *h, struct sub *s, const char *asked, uint64_t first,
+    uint64_t new_cursor)
+{
+	char	 data[256], id[EVENT_ID_MAX + 1], firstid[EVENT_ID_MAX + 1];
+	char	 out[512];
+	ssize_t	 n;
+
+	eventid_format(id, sizeof(id), evlog_epoch(h->log), new_cursor);
+	if (first != 0) {
+		eventid_format(firstid, sizeof(firstid), evlog_epoch(h->log),
+		    first);
+		snprintf(data, sizeof(data),
+		    "{\"lastEventId\":\"%s\",\"firstAvailableId\":\"%s\"}",
+		    asked, firstid);
+	} else
+		snprintf(data, sizeof(data),
+		    "{\"lastEventId\":\"%s\",\"firstAvailableId\":null}", asked);
+	n = sse_encode(out, sizeof(out), id, "gap", 3, data, strlen(data));
+	if (n < 0)
+		return -1;
+	METRIC_ADD(gaps, 1);
+	s->cursor = new_cursor;
+	return sub_send_buf(h, s, out, (size_t)n);
+}
+
+/* Send the next replay batch from SQLite, or join the tail. */
+static int
+sub_replay_step(struct hub *h, struct sub *s)
+{
+	struct replay_ctx c;
+	uint64_t	 bound, first;
+	char		 asked[EVENT_ID_MAX + 1];
+	const char	*topic;
+
+	bound = tail_first_seq(h) - 1;
+	if (s->cursor >= bound) {
+		sub_go_live(h, s);
+		return sub_live_step(h, s);
+	}
+	/* Retention may have pruned what this subscriber still needs. */
+	first = METRIC_GET(log_first_seq);
+	if (first > s->cursor + 1) {
+		eventid_format(asked, sizeof(asked), evlog_epoch(h->log),
+		    s->cursor);
+		return send_gap(h, s, asked, first, first - 1) == -1 ? -1 : 1;
+	}
+	memset(&c, 0, sizeof(c));
+	c.h = h;
+	c.s = s;
+	topic = s->ntopics == 1 ? s->topics + 1 : NULL;
+	if (evlog_read(h->log, topic, s->cursor, bound, REPLAY_BATCH_ROWS,
+	    REPLAY_BATCH_BYTES, replay_row, &c) == -1) {
+		log_err("replay: %s", evlog_errmsg(h->log));
+		sub_kill(h, s, 1);
+		return -1;
+	}
+	if (c.rows < REPLAY_BATCH_ROWS && c.bytes < REPLAY_BATCH_BYTES &&
+	    !c.full)
+		s->cursor = bound;	/* read everything up to the tail */
+	else
+		s->cursor = c.last;
+	if (c.sent == 0)
+		return 1;
+	METRIC_ADD(events_replayed, c.sent);
+	return sub_send_buf(h, s, h->scratch, c.used) == -1 ? -1 : 1;
+}
+
+static void
+sub_run_later(struct hub *h, struct sub *s)
+{
+	if (s->queued || s->dead)
+		return;
+	s->queued = 1;
+	s->run_next = h->run_head;
+	h->run_head = s;
+}
+
+/*
+ * Give s what it is missing, a few batches at most; if more remains, it
+ * goes on the run list for the next iteration.
+ */
+static void
+sub_pump(struct hub *h, struct sub *s)
+{
+	int i, r;
+
+	for (i = 0; i < PUMP_BUDGET; i++) {
+		if (s->dead || s->pend != NULL)
+			return;
+		if (s->state == SUB_REPLAY)
+			r = sub_replay_step(h, s);
+		else
+			r = sub_live_step(h, s);
+		if (r <= 0)
+			return;
+	}
+	sub_run_later(h, s);
+}
+
+/* ---- subscribers: lifecycle ------------------------------------------- */
+
+static void
+sub_free(struct hub *h, struct sub *s)
+{
+	unsigned char	 end[2 * FCGI_HEADER_LEN + 8];
+	struct sub	*last;
+
+	if (s->graceful && s->pend == NULL) {
+		if (s->framing == FRAMING_FCGI) {
+			/* End of stdout, then FCGI_END_REQUEST with
+			 * appStatus 0 and FCGI_REQUEST_COMPLETE. */
+			fcgi_header(end, FCGI_STDOUT, s->reqid, 0);
+			fcgi_header(end + 8, FCGI_END_REQUEST, s->reqid, 8);
+			memset(end + 16, 0, 8);
+			if (write(s->fd, end, sizeof(end)) == -1)
+				log_debug("end of stream: %s", strerror(errno));
+		}
+	}
+	if (s->pend != NULL)
+		METRIC_ADD(bytes_queued,
+		    -(long long)(s->pend_len - s->pend_off));
+	epoll_ctl(h->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+	close(s->fd);
+	last = h->subs[--h->nsubs];
+	h->subs[s->idx] = last;
+	last->idx = s->idx;
+	METRIC_ADD(subscribers, -1);
+	free(s->pend);
+	free(s);
+}
+
+static void
+sweep_dead(struct hub *h)
+{
+	struct sub *s, **pp;
+
+	if (h->dead_head == NULL)
+		return;
+	/* Dead subscribers must leave the run list before they are freed. */
+	for (pp = &h->run_head; (s = *pp) != NULL; ) {
+		if (s->dead)
+			*pp = s->run_next;
+		else
+			pp = &s->run_next;
+	}
+	while ((s = h->dead_head) != NULL) {
+		h->dead_head = s->dead_next;
+		sub_free(h, s);
+	}
+}
+
+static size_t
+header_block(struct hub *h, const struct stream_req *req, char *out,
+    size_t outsz)
+{
+	unsigned long	 jitter, retry;
+	int		 n;
+
+	/* +-RETRY_JITTER_PERCENT around the hint, per connection, so that a
+	 * mass disconnect does not reconnect as one herd. */
+	retry = (unsigned long)h->cfg->retry_ms;
+	jitter = retry * RETRY_JITTER_PERCENT / 100;
+	if (jitter > 0)
+		retry = retry - jitter + hub_random(h) % (2 * jitter + 1);
+	n = snprintf(out, outsz,
+	    "Status: 200 OK\r\n"
+	    "Content-Type: text/event-stream; charset=utf-8\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Accel-Buffering: no\r\n"
+	    "%s%s%s%s"
+	    "\r\n"
+	    "retry: %lu\n\n",
+	    req->allow_origin[0] ? "Access-Control-Allow-Origin: " : "",
+	    req->allow_origin,
+	    req->allow_origin[0] ? "\r\nAccess-Control-Allow-Credentials: "
+	    "true\r\n" : "",
+	    req->allow_origin[0] ? "Vary: Origin\r\n" : "",
+	    retry);
+	if (n < 0 || (size_t)n >= outsz)
+		return 0;
+	return (size_t)n;
+}
+
+/*
+ * Decide where a new stream starts (WHATWG: the id is the resume point; we
+ * add the epoch and the gap signal, README.md "Resuming").
+ */
+static int
+sub_start(struct hub *h, struct sub *s, const struct stream_req *req)
+{
+	uint64_t	 first, last, gap_cursor = 0;
+	char		 head[1024];
+	size_t		 n;
+	int		 gap = 0;
+
+	if (evlog_bounds(h->log, &first, &last) == -1) {
+		log_err("log bounds: %s", evlog_errmsg(h->log));
+		return -1;
+	}
+	METRIC_SET(log_first_seq, first);
+	if (!req->has_resume) {
+		/* Live only: whatever the tail has next. */
+		s->cursor = h->last_seq;
+		s->state = SUB_LIVE;
+		s->tail_pos = h->end_pos;
+	} else {
+		s->state = SUB_REPLAY;
+		s->cursor = req->resume.seq;
+		if (req->resume.has_epoch &&
+		    strcmp(req->resume.epoch, evlog_epoch(h->log)) != 0)
+			gap = 1;	/* another log's id */
+		else if (req->resume.seq > last)
+			gap = 1;	/* from the future: not this log */
+		else if (first == 0 ? req->resume.seq < last :
+		    req->resume.seq + 1 < first)
+			gap = 1;	/* pruned by retention */
+		if (gap)
+			gap_cursor = first != 0 ? first - 1 : last;
+	}
+
+	n = header_block(h, req, head, sizeof(head));
+	if (n == 0 || sub_send_buf(h, s, head, n) == -1)
+		return -1;
+	if (gap && send_gap(h, s, req->resume_raw, first, gap_cursor) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+adopt_one(struct hub *h, struct handoff *ho)
+{
+	struct epoll_event	 ev;
+	struct sub		*s, **grown;
+	size_t			 tlen = 0, cap;
+	char			*p;
+	int			 i, flags;
+
+	for (i = 0; i < ho->req.ntopics; i++)
+		tlen += 1 + strlen(ho->req.topics[i]);
+	if ((s = calloc(1, sizeof(*s) + tlen)) == NULL)
+		goto fail;
+	if (h->nsubs == h->subs_cap) {
+		cap = h->subs_cap ? h->subs_cap * 2 : 1024;
+		if ((grown = realloc(h->subs, cap * sizeof(*grown))) == NULL)
+			goto fail;
+		h->subs = grown;
+		h->subs_cap = cap;
+	}
+	s->fd = ho->fd;
+	s->reqid = ho->reqid;
+	s->framing = (uint8_t)ho->framing;
+	s->ntopics = (uint8_t)ho->req.ntopics;
+	for (p = s->topics, i = 0; i < ho->req.ntopics; i++) {
+		*p = (char)strlen(ho->req.topics[i]);
+		memcpy(p + 1, ho->req.topics[i], (unsigned char)*p);
+		p += 1 + (unsigned char)*p;
+	}
+	flags = fcntl(s->fd, F_GETFL);
+	if (flags == -1 || fcntl(s->fd, F_SETFL, flags | O_NONBLOCK) == -1)
+		goto fail;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = s->framing == FRAMING_FCGI ? EPOLLIN | EPOLLRDHUP : 0;
+	ev.data.ptr = s;
+	if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, s->fd, &ev) == -1) {
+		log_err("epoll_ctl add: %s", strerror(errno));
+		goto fail;
+	}
+	s->idx = (uint32_t)h->nsubs;
+	h->subs[h->nsubs++] = s;
+	METRIC_ADD(streams_opened, 1);
+	/* subscribers was counted by hub_adopt (so that the limit holds
+	 * before the hand-off is processed). */
+	if (sub_start(h, s, &ho->req) == -1) {
+		sub_kill(h, s, 0);
+		return;
+	}
+	sub_pump(h, s);
+	return;
+fail:
+	log_err("cannot adopt stream: %s", strerror(errno));
+	METRIC_ADD(subscribers, -1);
+	close(ho->fd);
+	free(s);
+}
+
+static void
+adopt_pending(struct hub *h)
+{
+	struct handoff *list, *ho;
+
+	pthread_mutex_lock(&h->adopt_mtx);
+	list = h->adopt_head;
+	h->adopt_head = NULL;
+	h->adopt_tail = &h->adopt_head;
+	pthread_mutex_unlock(&h->adopt_mtx);
+	while ((ho = list) != NULL) {
+		list = ho->next;
+		adopt_one(h, ho);
+		free(ho);
+	}
+}
+
+/* ---- the loop --------------------------------------------------------- */
+
+/* Close subscribers whose unsent backlog passed the bound. */
+static void
+drop_slow(struct hub *h)
+{
+	struct sub	*s;
+	uint64_t	 lag, pos;
+	struct tail_ev	*e;
+	size_t		 i;
+
+	for (i = 0; i < h->nsubs; i++) {
+		s = h->subs[i];
+		if (s->dead || s->pend == NULL || s->state != SUB_LIVE)
+			continue;
+		lag = s->pend_len - s->pend_off;
+		if (s->tail_pos >= h->base_pos)
+			lag += h->end_off - tail_off_before(h, s->tail_pos);
+		if (lag <= h->cfg->backlog_bound)
+			continue;
+		/* Only its own topics count: measure them exactly. */
+		lag = s->pend_len - s->pend_off;
+		for (pos = s->tail_pos < h->base_pos ? h->base_pos :
+		    s->tail_pos; pos < h->end_pos; pos++) {
+			e = tail_at(h, pos);
+			if (e->seq > s->cursor &&
+			    sub_matches(s, e->mem, e->topic_len))
+				lag += e->len;
+		}
+		if (lag > h->cfg->backlog_bound) {
+			log_info("subscriber fd %d: %llu bytes behind, dropped"
+			    " (it resumes from the log)", s->fd,
+			    (unsigned long long)lag);
+			METRIC_ADD(slow_dropped, 1);
+			sub_kill(h, s, 0);
+		}
+	}
+}
+
+static void
+fanout(struct hub *h)
+{
+	struct sub	*s;
+	size_t		 i;
+
+	for (i = 0; i < h->nsubs; i++) {
+		s = h->subs[i];
+		if (!s->dead && s->pend == NULL && s->state == SUB_LIVE)
+			sub_pump(h, s);
+	}
+	h->tail_grew = 0;
+	drop_slow(h);
+}
+
+static void
+heartbeat(struct hub *h, int64_t now)
+{
+	struct sub	*s;
+	size_t		 i;
+
+	for (i = 0; i < h->nsubs; i++) {
+		s = h->subs[i];
+		if (s->dead || s->pend != NULL ||
+		    now - s->last_write_ms < h->cfg->heartbeat_ms)
+			continue;
+		/* A departed client also shows up here, as EPIPE. */
+		sub_send_buf(h, s, SSE_KEEPALIVE, SSE_KEEPALIVE_LEN);
+	}
+}
+
+static void
+on_sub_event(struct hub *h, struct sub *s, uint32_t events)
+{
+	char	buf[4096];
+	ssize_t	r;
+
+	if (s->dead)
+		return;
+	if (events & EPOLLIN) {
+		/* Records after the request (e.g. an empty FCGI_STDIN) mean
+		 * nothing to a stream; EOF means the client left. */
+		r = read(s->fd, buf, sizeof(buf));
+		if (r == 0 || (r == -1 && errno != EAGAIN && errno != EINTR)) {
+			sub_kill(h, s, 0);
+			return;
+		}
+	}
+	if (events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
+		sub_kill(h, s, 0);
+		return;
+	}
+	if (events & EPOLLOUT) {
+		if (sub_flush_pending(h, s) == 1)
+			sub_pump(h, s);
+	}
+}
+
+static void
+stop_all(struct hub *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->nsubs; i++) {
+		/* One last try to send what is queued, then end cleanly. */
+		if (h->subs[i]->pend != NULL)
+			sub_flush_pending(h, h->subs[i]);
+		sub_kill(h, h->subs[i], 1);
+	}
+	sweep_dead(h);
+}
+
+int
+hub_run(struct hub *h)
+{
+	struct epoll_event	 evs[EPOLL_EVENTS];
+	struct sub		*run;
+	uint64_t		 v, first, last;
+	int64_t			 now, timeout;
+	int			 n, i, notified;
+
+	if (tail_ingest(h) == -1)
+		return -1;
+	now = now_ms();
+	h->next_poll_ms = now + POLL_INTERVAL_MS;
+	h->next_beat_ms = now + 1000;
+	h->next_bounds_ms = now;
+	while (!atomic_load(&h->stop)) {
+		now = now_ms();
+		timeout = h->next_poll_ms - now;
+		if (h->run_head != NULL || timeout < 0)
+			timeout = 0;
+		if (h->tail_grew && h->last_fanout_ms + FANOUT_INTERVAL_MS -
+		    now < timeout)
+			timeout = h->last_fanout_ms + FANOUT_INTERVAL_MS - now;
+		if (timeout < 0)
+			timeout = 0;
+		n = epoll_wait(h->epfd, evs, EPOLL_EVENTS, (int)timeout);
+		if (n == -1 && errno != EINTR) {
+			log_err("epoll_wait: %s", strerror(errno));
+			return -1;
+		}
+		notified = 0;
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.ptr == NULL) {
+				if (read(h->wakefd, &v, sizeof(v)) == -1 &&
+				    errno != EAGAIN)
+					log_err("eventfd: %s", strerror(errno));
+				notified = 1;
+			} else
+				on_sub_event(h, evs[i].data.ptr, evs[i].events);
+		}
+		adopt_pending(h);
+		now = now_ms();
+		if (notified || now >= h->next_poll_ms) {
+			tail_ingest(h);
+			h->next_poll_ms = now + POLL_INTERVAL_MS;
+		}
+		if (h->tail_grew &&
+		    now - h->last_fanout_ms >= FANOUT_INTERVAL_MS) {
+			fanout(h);
+			h->last_fanout_ms = now;
+		}
+		/* Run what still has something to send, a budget each. */
+		run = h->run_head;
+		h->run_head = NULL;
+		while (run != NULL) {
+			struct sub *s = run;
+
+			run = s->run_next;
+			s->queued = 0;
+			sub_pump(h, s);
+		}
+		if (now >= h->next_beat_ms) {
+			heartbeat(h, now);
+			h->next_beat_ms = now + 1000;
+		}
+		if (now >= h->next_bounds_ms) {
+			if (evlog_bounds(h->log, &first, &last) == 0) {
+				METRIC_SET(log_first_seq, first);
+				if (last > METRIC_GET(log_last_seq))
+					METRIC_SET(log_last_seq, last);
+			}
+			h->next_bounds_ms = now + 1000;
+		}
+		sweep_dead(h);
+		if (h->exit_when_idle && h->nsubs == 0) {
+			pthread_mutex_lock(&h->adopt_mtx);
+			n = h->adopt_head == NULL;
+			pthread_mutex_unlock(&h->adopt_mtx);
+			if (n)
+				break;
+		}
+	}
+	stop_all(h);
+	return 0;
+}
+
+/* ---- creation and hand-off -------------------------------------------- */
+
+int
+hub_create(struct hub **out, const char *dbpath, int create,
+    const struct config *cfg, int exit_when_idle, char *err, size_t errsz)
+{
+	struct epoll_event	 ev;
+	struct hub		*h;
+	char			 dberr[512];
+
+	*out = NULL;
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	h->cfg = cfg;
+	h->epfd = h->wakefd = -1;
+	h->exit_when_idle = exit_when_idle;
+	pthread_mutex_init(&h->adopt_mtx, NULL);
+	h->adopt_tail = &h->adopt_head;
+	if (getrandom(&h->rnd, sizeof(h->rnd), 0) != sizeof(h->rnd) ||
+	    h->rnd == 0)
+		h->rnd = (uint64_t)time(NULL) | 1;
+	if (evlog_open(&h->log, dbpath, (create ? EVLOG_CREATE : 0) |
+	    (cfg->sync_full ? EVLOG_SYNC_FULL : 0), dberr,
+	    sizeof(dberr)) == -1) {
+		snprintf(err, errsz, "%s", dberr);
+		goto fail;
+	}
+	if ((h->ring = calloc(TAIL_EVENTS_MAX, sizeof(*h->ring))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		goto fail;
+	}
+	h->ring_mask = TAIL_EVENTS_MAX - 1;
+	/* The tail starts empty at the log's end: older events replay from
+	 * SQLite. */
+	if (evlog_bounds(h->log, &h->base_off, &h->last_seq) == -1) {
+		snprintf(err, errsz, "%s", evlog_errmsg(h->log));
+		goto fail;
+	}
+	h->base_off = h->end_off = 0;
+	if ((h->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
+	    (h->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
+		snprintf(err, errsz, "epoll/eventfd: %s", strerror(errno));
+		goto fail;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = NULL;
+	if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->wakefd, &ev) == -1) {
+		snprintf(err, errsz, "epoll_ctl: %s", strerror(errno));
+		goto fail;
+	}
+	*out = h;
+	return 0;
+fail:
+	hub_free(h);
+	return -1;
+}
+
+const char *
+hub_epoch(const struct hub *h)
+{
+	return evlog_epoch(h->log);
+}
+
+int
+hub_adopt(struct hub *h, int fd, uint16_t request_id,
+    enum hub_framing framing, const struct stream_req *req)
+{
+	struct handoff *ho;
+
+	if ((ho = malloc(sizeof(*ho))) == NULL) {
+		close(fd);
+		return -1;
+	}
+	ho->fd = fd;
+	ho->reqid = request_id;
+	ho->framing = framing;
+	ho->req = *req;
+	ho->next = NULL;
+	METRIC_ADD(subscribers, 1);
+	pthread_mutex_lock(&h->adopt_mtx);
+	*h->adopt_tail = ho;
+	h->adopt_tail = &ho->next;
+	pthread_mutex_unlock(&h->adopt_mtx);
+	hub_notify(h);
+	return 0;
+}
+
+void
+hub_notify(struct hub *h)
+{
+	uint64_t one = 1;
+
+	/* Async-signal-safe; a full counter (EAGAIN) still wakes the loop. */
+	if (write(h->wakefd, &one, sizeof(one)) == -1) {
+		/* nothing to do */
+	}
+}
+
+void
+hub_stop(struct hub *h)
+{
+	atomic_store(&h->stop, 1);
+	hub_notify(h);
+}
+
+void
+hub_free(struct hub *h)
+{
+	struct handoff *ho;
+
+	if (h == NULL)
+		return;
+	while (h->nsubs > 0) {
+		h->subs[0]->graceful = 0;
+		sub_free(h, h->subs[0]);
+	}
+	while ((ho = h->adopt_head) != NULL) {
+		h->adopt_head = ho->next;
+		close(ho->fd);
+		free(ho);
+	}
+	if (h->ring != NULL)
+		while (h->base_pos < h->end_pos)
+			tail_evict_oldest(h);
+	free(h->ring);
+	free(h->subs);
+	free(h->scratch);
+	if (h->epfd != -1)
+		close(h->epfd);
+	if (h->wakefd != -1)
+		close(h->wakefd);
+	evlog_close(h->log);
+	pthread_mutex_destroy(&h->adopt_mtx);
+	free(h);
+}

@@ -1,0 +1,74 @@
+/*
+ * limits.h: every bound ssereplay places on outside input or on memory, in
+ * one place. Configurable ones are defaults here and may be changed in the
+ * config file (config.h names the key next to each field).
+ */
+#ifndef SSEREPLAY_LIMITS_H
+#define SSEREPLAY_LIMITS_H
+
+/* Topics: 1..TOPIC_MAX bytes of [A-Za-z0-9._/-]; 1..TOPICS_MAX per stream. */
+#define TOPIC_MAX		128
+#define TOPICS_MAX		16
+
+/* Event type names: 1..EVENT_NAME_MAX bytes of [A-Za-z0-9._:-]. */
+#define EVENT_NAME_MAX		64
+
+/* An event id as we print it: 8 hex digits of epoch, '-', up to 20 digits. */
+#define EPOCH_HEX_LEN		8
+#define EVENT_ID_MAX		(EPOCH_HEX_LEN + 1 + 20)
+/* A Last-Event-ID / lastEventId value we are willing to look at. */
+#define RESUME_ID_MAX		64
+
+/* Query strings and request bodies. */
+#define QUERY_MAX		4096
+#define BODY_OVERHEAD_MAX	4096	/* form/JSON framing around the data */
+
+/* Event data: default and hard ceiling for `max_event_size`. */
+#define EVENT_SIZE_DEFAULT	(64 * 1024)
+#define EVENT_SIZE_CEILING	(1024 * 1024)
+
+/* Publisher tokens and CORS origins from the config. */
+#define TOKENS_MAX		32
+#define TOKEN_MAX		256
+#define ORIGINS_MAX		32
+#define ORIGIN_MAX		256
+
+/* Config file lines. */
+#define CONFIG_LINE_MAX		1024
+
+/* Streams, heartbeats, backlog. */
+#define SUBSCRIBERS_DEFAULT	20000
+#define HEARTBEAT_MS_DEFAULT	15000
+#define RETRY_MS_DEFAULT	3000
+#define RETRY_JITTER_PERCENT	30
+#define BACKLOG_BOUND_DEFAULT	(4 * 1024 * 1024)
+#define WORKERS_DEFAULT		16
+#define WORKERS_MAX		256
+
+/* Retention defaults (0 = unlimited). */
+#define RETENTION_EVENTS_DEFAULT	1000000
+#define RETENTION_AGE_MS_DEFAULT	(7LL * 24 * 3600 * 1000)
+
+/* Group commit: events per transaction, rows deleted per pruning step. */
+#define COMMIT_BATCH_MAX	4096
+#define PRUNE_BATCH_MAX		5000
+
+/* The in-memory tail of the log shared by live subscribers. */
+#define TAIL_EVENTS_MAX		(256 * 1024)
+#define TAIL_BYTES_MAX		(64 * 1024 * 1024)
+
+/* Replay from SQLite: bytes read per batch while the socket drains. */
+#define REPLAY_BATCH_BYTES	(256 * 1024)
+#define REPLAY_BATCH_ROWS	2048
+
+/* One writev: FastCGI records are at most 65535 content bytes. */
+#define FCGI_CONTENT_MAX	65535
+#define WRITE_BATCH_BYTES	(256 * 1024)
+
+/* Another process's appends reach live streams within this interval. */
+#define POLL_INTERVAL_MS	25
+
+/* SQLITE_BUSY: wait this long in total before giving up. */
+#define DB_BUSY_TIMEOUT_MS	10000
+
+#endif
