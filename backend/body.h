@@ -18,7 +18,7 @@
 
 #include <stddef.h>
 
-#include "limits.h"
+#include "bounds.h"
 
 struct publish_req {
 	char	 topic[TOPIC_MAX + 1];

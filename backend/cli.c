@@ -11,7 +11,7 @@
 #include "config.h"
 #include "eventid.h"
 #include "evlog.h"
-#include "limits.h"
+#include "bounds.h"
 #include "sse.h"
 #include "valid.h"
 

@@ -17,7 +17,7 @@
 #include <limits.h>
 #include <stddef.h>
 
-#include "limits.h"
+#include "bounds.h"
 
 struct config {
 	char		db[PATH_MAX];			/* db */
@@ -38,7 +38,7 @@ struct config {
 	int		sync_full;			/* sync = full | normal */
 };
 
-/* Fill every field with its default (see limits.h and conf/ssereplay.conf). */
+/* Fill every field with its default (see bounds.h and conf/ssereplay.conf). */
 void config_defaults(struct config *cfg);
 
 /*

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "bounds.h"
 
 struct resume_point {
 	int		has_epoch;		/* 0 for a bare sequence number */

@@ -76,6 +76,8 @@ struct sub {
 	uint32_t	 idx;		/* in hub->subs */
 	uint64_t	 cursor;	/* last seq sent or skipped */
 	uint64_t	 tail_pos;	/* LIVE: next tail entry to look at */
+	uint64_t	 history_end;	/* newest seq when it connected: what
+					 * it gets up to there is replay */
 	int64_t		 last_write_ms;
 	char		*pend;		/* unsent bytes, already framed */
 	uint32_t	 pend_len;
@@ -498,7 +500,7 @@ sub_live_step(struct hub *h, struct sub *s)
 	struct tail_ev	*e;
 	uint64_t	 pos;
 	size_t		 total = 0;
-	int		 n = 0;
+	int		 n = 0, replayed = 0;
 
 	if (s->tail_pos < h->base_pos) {
 		/* It fell off the tail: the log still has everything. */
@@ -515,6 +517,7 @@ sub_live_step(struct hub *h, struct sub *s)
 			iov[n].iov_base = e->sse;
 			iov[n++].iov_len = e->len;
 			total += e->len;
+			replayed += e->seq <= s->history_end;
 		}
 		if (e->seq > s->cursor)
 			s->cursor = e->seq;
@@ -522,7 +525,8 @@ sub_live_step(struct hub *h, struct sub *s)
 	s->tail_pos = pos;
 	if (n == 0)
 		return 0;
-	METRIC_ADD(events_delivered, (unsigned long long)n);
+	METRIC_ADD(events_delivered, (unsigned long long)(n - replayed));
+	METRIC_ADD(events_replayed, (unsigned long long)replayed);
 	return sub_send(h, s, iov, n, total) == -1 ? -1 : 1;
 }
 
@@ -773,6 +777,7 @@ sub_start(struct hub *h, struct sub *s, const struct stream_req *req)
 		return -1;
 	}
 	METRIC_SET(log_first_seq, first);
+	s->history_end = h->last_seq;
 	if (!req->has_resume) {
 		/* Live only: whatever the tail has next. */
 		s->cursor = h->last_seq;

@@ -29,7 +29,7 @@
 
 #include "config.h"
 #include "eventid.h"
-#include "limits.h"
+#include "bounds.h"
 
 struct hub;
 

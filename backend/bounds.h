@@ -1,10 +1,10 @@
 /*
- * limits.h: every bound ssereplay places on outside input or on memory, in
+ * bounds.h: every bound ssereplay places on outside input or on memory, in
  * one place. Configurable ones are defaults here and may be changed in the
  * config file (config.h names the key next to each field).
  */
-#ifndef SSEREPLAY_LIMITS_H
-#define SSEREPLAY_LIMITS_H
+#ifndef SSEREPLAY_BOUNDS_H
+#define SSEREPLAY_BOUNDS_H
 
 /* Topics: 1..TOPIC_MAX bytes of [A-Za-z0-9._/-]; 1..TOPICS_MAX per stream. */
 #define TOPIC_MAX		128
