@@ -63,10 +63,16 @@ deps:
 # Every suite appends "passed failed" to $(RESULTS); the last line sums them.
 RESULTS	= $(OBJDIR)/results
 
+SAN_VARS = OBJDIR=backend/.obj-asan CC=clang \
+	   SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+
+# The suite runs twice: on the normal build, then on the ASan + UBSan build.
 test: deps
 	@$(MAKE) --no-print-directory all
 	@rm -f $(RESULTS)
-	@$(MAKE) --no-print-directory unit integration || true
+	@$(MAKE) --no-print-directory -k unit integration RESULTS=$(abspath $(RESULTS)) || true
+	@echo "== the same suite under AddressSanitizer + UndefinedBehaviorSanitizer"
+	@$(MAKE) --no-print-directory -k $(SAN_VARS) unit integration RESULTS=$(abspath $(RESULTS)) || true
 	@sh tests/summary.sh $(RESULTS)
 
 unit: $(UNIT_BINS)
@@ -77,9 +83,10 @@ integration: $(BIN)
 		--results $(RESULTS)
 
 asan: deps
-	@$(MAKE) --no-print-directory OBJDIR=backend/.obj-asan CC=clang \
-		SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-		test
+	@rm -f backend/.obj-asan/results
+	@$(MAKE) --no-print-directory -k $(SAN_VARS) unit integration \
+		RESULTS=$(abspath backend/.obj-asan/results) || true
+	@sh tests/summary.sh backend/.obj-asan/results
 
 check-flags:
 	@$(CC) $(ALL_CFLAGS) -Q --help=warnings 2>/dev/null | \

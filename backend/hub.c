@@ -84,7 +84,7 @@ struct sub {
 	uint32_t	 pend_off;
 	struct sub	*run_next;
 	struct sub	*dead_next;
-	char		 topics[];	/* ntopics x (length byte, name) */
+	char		 topics[];	/* ntopics x (length byte, name, NUL) */
 };
 
 struct handoff {
@@ -479,7 +479,7 @@ sub_matches(const struct sub *s, const char *topic, size_t len)
 	for (i = 0; i < s->ntopics; i++) {
 		if (p[0] == len && memcmp(p + 1, topic, len) == 0)
 			return 1;
-		p += 1 + p[0];
+		p += 2 + p[0];
 	}
 	return 0;
 }
@@ -816,7 +816,7 @@ adopt_one(struct hub *h, struct handoff *ho)
 	int			 i, flags;
 
 	for (i = 0; i < ho->req.ntopics; i++)
-		tlen += 1 + strlen(ho->req.topics[i]);
+		tlen += 2 + strlen(ho->req.topics[i]);
 	if ((s = calloc(1, sizeof(*s) + tlen)) == NULL)
 		goto fail;
 	if (h->nsubs == h->subs_cap) {
@@ -832,8 +832,8 @@ adopt_one(struct hub *h, struct handoff *ho)
 	s->ntopics = (uint8_t)ho->req.ntopics;
 	for (p = s->topics, i = 0; i < ho->req.ntopics; i++) {
 		*p = (char)strlen(ho->req.topics[i]);
-		memcpy(p + 1, ho->req.topics[i], (unsigned char)*p);
-		p += 1 + (unsigned char)*p;
+		memcpy(p + 1, ho->req.topics[i], (unsigned char)*p + 1);
+		p += 2 + (unsigned char)*p;
 	}
 	flags = fcntl(s->fd, F_GETFL);
 	if (flags == -1 || fcntl(s->fd, F_SETFL, flags | O_NONBLOCK) == -1)
@@ -934,6 +934,20 @@ fanout(struct hub *h)
 	drop_slow(h);
 }
 
+/* How often to look for quiet streams: a quarter of the heartbeat (at most
+ * a second), so that no stream stays silent much past its heartbeat. */
+static int64_t
+beat_tick_ms(const struct hub *h)
+{
+	int64_t tick = h->cfg->heartbeat_ms / 4;
+
+	if (tick > 1000)
+		tick = 1000;
+	if (tick < POLL_INTERVAL_MS)
+		tick = POLL_INTERVAL_MS;
+	return tick;
+}
+
 static void
 heartbeat(struct hub *h, int64_t now)
 {
@@ -1004,7 +1018,7 @@ hub_run(struct hub *h)
 		return -1;
 	now = now_ms();
 	h->next_poll_ms = now + POLL_INTERVAL_MS;
-	h->next_beat_ms = now + 1000;
+	h->next_beat_ms = now + beat_tick_ms(h);
 	h->next_bounds_ms = now;
 	while (!atomic_load(&h->stop)) {
 		now = now_ms();
@@ -1054,7 +1068,7 @@ hub_run(struct hub *h)
 		}
 		if (now >= h->next_beat_ms) {
 			heartbeat(h, now);
-			h->next_beat_ms = now + 1000;
+			h->next_beat_ms = now + beat_tick_ms(h);
 		}
 		if (now >= h->next_bounds_ms) {
 			if (evlog_bounds(h->log, &first, &last) == 0) {

@@ -206,13 +206,14 @@ serve_run(const struct config *cfg, int listen_fd, int inherited)
 
 	if (fcgi_init(err, sizeof(err)) == -1)
 		goto fail;
-	if (listen_fd == -1 &&
-	    (listen_fd = serve_listen(cfg->listen, cfg->listen_force, err,
-	    sizeof(err))) == -1)
-		goto fail;
+	/* The log first: no connection is accepted before it is usable. */
 	if (hub_create(&hub, cfg->db, 1, cfg, 0, err, sizeof(err)) == -1)
 		goto fail;
 	if (committer_start(&com, cfg->db, cfg, hub, err, sizeof(err)) == -1)
+		goto fail;
+	if (listen_fd == -1 &&
+	    (listen_fd = serve_listen(cfg->listen, cfg->listen_force, err,
+	    sizeof(err))) == -1)
 		goto fail;
 	ht.hub = hub;
 	ht.rc = 0;
