@@ -89,9 +89,8 @@ int evlog_bounds(struct evlog *log, uint64_t *first, uint64_t *last);
 /*
  * Read events with after < seq <= upto in seq order, at most max_rows rows
  * and stopping after the row that reaches max_bytes of data, calling fn for
- * each. topic NULL reads every topic. *last_seen (may be NULL) is set to
- * the seq of the last row read, or left alone if none was read.
- * Returns 0 (fn may have stopped early) or -1.
+ * each. topic NULL reads every topic. Returns 0 (fn may have stopped
+ * early) or -1.
  */
 int evlog_read(struct evlog *log, const char *topic, uint64_t after,
     uint64_t upto, size_t max_rows, size_t max_bytes, evlog_row_fn fn,

@@ -221,6 +221,9 @@ worker_main(void *arg)
 		 * the connection should not wait for another request. */
 		FCGX_Finish_r(&req);
 	}
+	/* A connection the web server asked to keep (FCGI_KEEP_CONN) must
+	 * still be closed: nobody will read another request from it. */
+	req.keepConnection = 0;
 	FCGX_Finish_r(&req);
 	atomic_store(&w->exited, 1);
 	return NULL;

@@ -779,8 +779,9 @@ sub_start(struct hub *h, struct sub *s, const struct stream_req *req)
 	METRIC_SET(log_first_seq, first);
 	s->history_end = h->last_seq;
 	if (!req->has_resume) {
-		/* Live only: whatever the tail has next. */
-		s->cursor = h->last_seq;
+		/* Live only: nothing committed before now, even what the
+		 * tail has not read yet (another process's appends). */
+		s->cursor = last > h->last_seq ? last : h->last_seq;
 		s->state = SUB_LIVE;
 		s->tail_pos = h->end_pos;
 	} else {
@@ -1199,6 +1200,32 @@ hub_stop(struct hub *h)
 	hub_notify(h);
 }
 
+static void
+refuse_stopping(const struct handoff *ho)
+{
+	static const char body[] = "Status: 503 Service Unavailable\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Retry-After: 1\r\n\r\nthe server is stopping\n";
+	unsigned char	 rec[3 * FCGI_HEADER_LEN + 8 + sizeof(body)];
+	size_t		 len = sizeof(body) - 1, off = 0;
+
+	if (ho->framing == FRAMING_FCGI) {
+		fcgi_header(rec, FCGI_STDOUT, ho->reqid, len);
+		off = FCGI_HEADER_LEN;
+	}
+	memcpy(rec + off, body, len);
+	off += len;
+	if (ho->framing == FRAMING_FCGI) {
+		fcgi_header(rec + off, FCGI_STDOUT, ho->reqid, 0);
+		fcgi_header(rec + off + FCGI_HEADER_LEN, FCGI_END_REQUEST,
+		    ho->reqid, 8);
+		memset(rec + off + 2 * FCGI_HEADER_LEN, 0, 8);
+		off += 2 * FCGI_HEADER_LEN + 8;
+	}
+	if (write(ho->fd, rec, off) == -1)
+		log_debug("refusing a stream: %s", strerror(errno));
+}
+
 void
 hub_free(struct hub *h)
 {
@@ -1211,7 +1238,10 @@ hub_free(struct hub *h)
 		sub_free(h, h->subs[0]);
 	}
 	while ((ho = h->adopt_head) != NULL) {
+		/* Handed over as the hub stopped: answer, don't just hang up. */
 		h->adopt_head = ho->next;
+		refuse_stopping(ho);
+		METRIC_ADD(subscribers, -1);
 		close(ho->fd);
 		free(ho);
 	}

@@ -15,7 +15,8 @@ metrics_render(char *out, size_t outsz)
 	last = METRIC_GET(log_last_seq);
 	/* Sequence numbers are contiguous in the log (only the oldest events
 	 * are ever deleted), so the count needs no COUNT(*) scan. */
-	count = first == 0 ? 0 : last - first + 1;
+	/* The two gauges are set by different threads: never wrap. */
+	count = first == 0 || last < first ? 0 : last - first + 1;
 	n = snprintf(out, outsz,
 	    "# HELP ssereplay_subscribers Open event streams.\n"
 	    "# TYPE ssereplay_subscribers gauge\n"
