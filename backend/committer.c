@@ -19,6 +19,7 @@ struct job {
 	const struct publish_req *req;
 	uint64_t		 seq;
 	int			 state;		/* 0 queued, 1 done, -1 failed */
+	pthread_cond_t		 done;		/* its own: wake only its owner */
 	struct job		*next;
 };
 
@@ -29,7 +30,6 @@ struct committer {
 	pthread_t	 thread;
 	pthread_mutex_t	 mtx;
 	pthread_cond_t	 more;		/* jobs queued or stopping */
-	pthread_cond_t	 done;		/* a group finished */
 	struct job	*head, **tail;
 	int		 stopping;
 	int64_t		 next_prune_ms;
@@ -132,8 +132,8 @@ committer_main(void *arg)
 		for (i = 0; i < n; i++) {
 			c->jobs[i]->seq = c->batch[i].seq;
 			c->jobs[i]->state = rc == 0 ? 1 : -1;
+			pthread_cond_signal(&c->jobs[i]->done);
 		}
-		pthread_cond_broadcast(&c->done);
 		pthread_mutex_unlock(&c->mtx);
 		prune_if_due(c);
 		pthread_mutex_lock(&c->mtx);
@@ -158,7 +158,6 @@ committer_start(struct committer **out, const char *dbpath,
 	c->tail = &c->head;
 	pthread_mutex_init(&c->mtx, NULL);
 	pthread_cond_init(&c->more, NULL);
-	pthread_cond_init(&c->done, NULL);
 	if (evlog_open(&c->log, dbpath, EVLOG_CREATE |
 	    (cfg->sync_full ? EVLOG_SYNC_FULL : 0), err, errsz) == -1)
 		goto fail;
@@ -176,7 +175,6 @@ fail:
 	evlog_close(c->log);
 	pthread_mutex_destroy(&c->mtx);
 	pthread_cond_destroy(&c->more);
-	pthread_cond_destroy(&c->done);
 	free(c);
 	return -1;
 }
@@ -195,17 +193,20 @@ committer_publish(struct committer *c, const struct publish_req *req,
 
 	memset(&j, 0, sizeof(j));
 	j.req = req;
+	pthread_cond_init(&j.done, NULL);
 	pthread_mutex_lock(&c->mtx);
 	if (c->stopping) {
 		pthread_mutex_unlock(&c->mtx);
+		pthread_cond_destroy(&j.done);
 		return -1;
 	}
 	*c->tail = &j;
 	c->tail = &j.next;
 	pthread_cond_signal(&c->more);
 	while (j.state == 0)
-		pthread_cond_wait(&c->done, &c->mtx);
+		pthread_cond_wait(&j.done, &c->mtx);
 	pthread_mutex_unlock(&c->mtx);
+	pthread_cond_destroy(&j.done);
 	*seq = j.seq;
 	return j.state == 1 ? 0 : -1;
 }
@@ -223,6 +224,5 @@ committer_stop(struct committer *c)
 	evlog_close(c->log);
 	pthread_mutex_destroy(&c->mtx);
 	pthread_cond_destroy(&c->more);
-	pthread_cond_destroy(&c->done);
 	free(c);
 }
