@@ -23,7 +23,7 @@ usage_error(const char *cmd, const char *msg, const char *arg)
 	fprintf(stderr, "ssereplay %s: %s%s%s\n", cmd, msg, arg ? ": " : "",
 	    arg ? arg : "");
 	fprintf(stderr, "usage: ssereplay publish --db FILE --topic T"
-	    " [--event TYPE] [DATA | -]\n"
+	    " [--event TYPE] [DATA | - | --lines]\n"
 	    "       ssereplay tail --db FILE [--topic T] [--after ID]"
 	    " [--follow]\n");
 	return 2;
@@ -63,6 +63,121 @@ read_stdin(size_t max, char **out)
 	return -1;
 }
 
+/*
+ * --lines: every line of stdin (LF or CR LF ended) is the data of one
+ * event; events are committed COMMIT_BATCH_MAX at a time, so a bulk import
+ * costs one fsync per batch, not per event.
+ */
+/*
+ * Read one line of stdin into buf (without its LF), at most cap bytes; a
+ * longer line is consumed and reported as cap bytes long, so the caller
+ * sees that it is too long. Returns the length, or -1 at end of input.
+ */
+static ssize_t
+read_line(char *buf, size_t cap)
+{
+	size_t	len = 0;
+	int	c;
+
+	while ((c = getc_unlocked(stdin)) != EOF && c != '\n') {
+		if (len < cap)
+			buf[len++] = (char)c;
+	}
+	if (c == EOF && len == 0)
+		return -1;
+	return (ssize_t)len;
+}
+
+static int
+publish_lines(struct evlog *log, const char *topic, const char *event,
+    size_t max)
+{
+	struct evlog_new	*batch = NULL;
+	struct timespec		 ts;
+	char			**lines = NULL, *line = NULL, id[EVENT_ID_MAX + 1];
+	size_t			 cap = 0, n = 0, i, len;
+	unsigned long long	 lineno = 0, total = 0;
+	uint64_t		 first = 0, last = 0;
+	ssize_t			 got;
+	int			 status = 1, eof = 0;
+
+	cap = max + 2;	/* the data, a CR, and one byte to see it is too long */
+	batch = calloc(COMMIT_BATCH_MAX, sizeof(*batch));
+	lines = calloc(COMMIT_BATCH_MAX, sizeof(*lines));
+	line = malloc(cap);
+	if (batch == NULL || lines == NULL || line == NULL) {
+		fprintf(stderr, "ssereplay publish: out of memory\n");
+		goto done;
+	}
+	while (!eof) {
+		n = 0;
+		while (n < COMMIT_BATCH_MAX) {
+			if ((got = read_line(line, cap)) == -1) {
+				eof = 1;
+				break;
+			}
+			lineno++;
+			len = (size_t)got;
+			if (len > 0 && line[len - 1] == '\r')
+				len--;
+			if (len > max || !valid_utf8(line, len)) {
+				fprintf(stderr, "ssereplay publish: stdin line"
+				    " %llu: %s; %llu events before it were"
+				    " published\n", lineno, len > max ?
+				    "larger than max_event_size" :
+				    "not valid UTF-8", total);
+				goto done;
+			}
+			if ((lines[n] = malloc(len + 1)) == NULL) {
+				fprintf(stderr, "ssereplay publish: out of"
+				    " memory\n");
+				goto done;
+			}
+			memcpy(lines[n], line, len);
+			lines[n][len] = '\0';
+			batch[n].topic = topic;
+			batch[n].event = event;
+			batch[n].data = lines[n];
+			batch[n].data_len = len;
+			n++;
+		}
+		if (n == 0)
+			break;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		if (evlog_append(log, batch, n, (int64_t)ts.tv_sec * 1000 +
+		    ts.tv_nsec / 1000000) == -1) {
+			fprintf(stderr, "ssereplay publish: %s; %llu events"
+			    " before line %llu were published\n",
+			    evlog_errmsg(log), total, lineno - n + 1);
+			goto done;
+		}
+		if (total == 0)
+			first = batch[0].seq;
+		last = batch[n - 1].seq;
+		total += n;
+		for (i = 0; i < n; i++) {
+			free(lines[i]);
+			lines[i] = NULL;
+		}
+	}
+	if (total > 0) {
+		eventid_format(id, sizeof(id), evlog_epoch(log), first);
+		printf("%llu events, %s", total, id);
+		eventid_format(id, sizeof(id), evlog_epoch(log), last);
+		printf(" .. %s\n", id);
+	} else
+		printf("0 events\n");
+	status = 0;
+done:
+	if (lines != NULL)
+		for (i = 0; i < COMMIT_BATCH_MAX; i++)
+			free(lines[i]);
+	free(lines);
+	free(batch);
+	free(line);
+	return status;
+}
+
 int
 cli_publish(int argc, char **argv)
 {
@@ -74,7 +189,7 @@ cli_publish(int argc, char **argv)
 	char			*data = NULL, err[1024], id[EVENT_ID_MAX + 1];
 	size_t			 max = EVENT_SIZE_DEFAULT, len;
 	long			 n;
-	int			 i, status = 1;
+	int			 i, status = 1, by_line = 0;
 
 	for (i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
@@ -83,6 +198,8 @@ cli_publish(int argc, char **argv)
 			topic = argv[++i];
 		else if (strcmp(argv[i], "--event") == 0 && i + 1 < argc)
 			event = argv[++i];
+		else if (strcmp(argv[i], "--lines") == 0)
+			by_line = 1;
 		else if (strcmp(argv[i], "--") == 0 && i + 2 == argc)
 			arg = argv[++i];
 		else if (argv[i][0] == '-' && argv[i][1] != '\0')
@@ -105,6 +222,19 @@ cli_publish(int argc, char **argv)
 	if (*event && !valid_event_name(event, strlen(event)))
 		return usage_error("publish", "bad event type (1 to 64 of"
 		    " A-Z a-z 0-9 . _ : -)", event);
+	if (by_line) {
+		if (arg != NULL)
+			return usage_error("publish", "--lines reads stdin:"
+			    " no DATA argument", arg);
+		if (evlog_open(&log, db, EVLOG_CREATE | EVLOG_SYNC_FULL, err,
+		    sizeof(err)) == -1) {
+			fprintf(stderr, "ssereplay publish: %s\n", err);
+			return 1;
+		}
+		status = publish_lines(log, topic, event, max);
+		evlog_close(log);
+		return status;
+	}
 	if (arg == NULL || strcmp(arg, "-") == 0) {
 		if ((n = read_stdin(max, &data)) < 0) {
 			fprintf(stderr, "ssereplay publish: data from stdin"

@@ -1,9 +1,11 @@
 /*
  * cli.h: the command-line tools beside the server.
  *
- *   ssereplay publish --db FILE --topic T [--event TYPE] [DATA | -]
+ *   ssereplay publish --db FILE --topic T [--event TYPE] [DATA | - | --lines]
  *       Append one event (data from the argument, or stdin with "-") and
- *       print its id. A running server delivers it within POLL_INTERVAL_MS.
+ *       print its id; or, with --lines, one event per line of stdin,
+ *       committed in batches (a bulk import), and print the id range.
+ *       A running server delivers them within POLL_INTERVAL_MS.
  *   ssereplay tail --db FILE [--topic T] [--after ID] [--follow]
  *       Print the log as SSE text, optionally waiting for new events.
  *

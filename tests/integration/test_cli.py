@@ -328,6 +328,47 @@ def cli_serve_from_config_only():
 
 
 @test
+def cli_publish_lines_bulk_import():
+    """--lines: one event per stdin line, CR LF and LF both end a line,
+    committed in batches; a bad line stops with its number and says how
+    many events went in before it."""
+    with Stack(lighttpd=False) as st:
+        n = 10000
+        body = "".join("row %d\n" % i for i in range(n - 2))
+        body += "crlf row\r\n" + "last row without newline"
+        r = st.cli(["publish", "--db", st.db, "--topic", "bulk",
+                    "--event", "imp", "--lines"], input=body.encode(),
+                   check=True)
+        out = r.stdout.decode().strip()
+        ok(out.startswith("%d events, " % n), "summary %r" % out)
+        from common import db_rows
+        rows = db_rows(st.db)
+        eq(len(rows), n, "rows stored")
+        eq([r[3] for r in rows[:2]], ["row 0", "row 1"], "first rows")
+        eq([r[3] for r in rows[-2:]], ["crlf row", "last row without newline"],
+           "last rows")
+        ok(all(r[2] == "imp" and r[1] == "bulk" for r in rows),
+           "topic and type of every row")
+        seqs = [r[0] for r in rows]
+        eq(seqs, list(range(seqs[0], seqs[0] + n)), "contiguous seqs")
+        # A line over max_event_size (64 KiB) in the second batch: the
+        # first batch (4096 lines) is in, the rest is not.
+        bad = "".join("ok %d\n" % i for i in range(5000))
+        bad += "x" * 70000 + "\n" + "after\n"
+        r = st.cli(["publish", "--db", st.db, "--topic", "bulk", "--lines"],
+                   input=bad.encode())
+        ok(r.returncode != 0, "a too long line must fail")
+        err = r.stderr.decode()
+        ok("line 5001" in err and "4096 events before it" in err,
+           "stderr %r" % err)
+        eq(len(db_rows(st.db)), n + 4096, "rows after the failed import")
+        r = st.cli(["publish", "--db", st.db, "--topic", "bulk", "--lines",
+                    "data"])
+        ok(r.returncode != 0 and b"--lines" in r.stderr,
+           "DATA with --lines must be refused: %r" % r.stderr)
+
+
+@test
 def cli_publish_prints_id_and_stdin():
     with Stack(lighttpd=False) as st:
         i1 = st.cli_publish("p", "argument data")
