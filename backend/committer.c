@@ -1,4 +1,4 @@
-/* committer.c: see committer.h. */
+/* committer.c: group commit and retention. See committer.h. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -12,29 +12,33 @@
 #include "log.h"
 #include "metrics.h"
 
-/* Retention runs at most this often when the log is busy. */
+/* Retention runs this often, or at once while a backlog of old events
+ * remains. */
 #define PRUNE_INTERVAL_MS	1000
 
 struct job {
 	const struct publish_req *req;
 	uint64_t		 seq;
 	int			 state;		/* 0 queued, 1 done, -1 failed */
-	pthread_cond_t		 done;		/* its own: wake only its owner */
+	pthread_cond_t		 wake;		/* its own: wake only its owner */
 	struct job		*next;
 };
 
 struct committer {
-	struct evlog	*log;
+	struct evlog	*log;		/* used by the leader only */
+	struct evlog	*prune_log;	/* used by the pruner only */
 	const struct config *cfg;
 	struct hub	*hub;
-	pthread_t	 thread;
 	pthread_mutex_t	 mtx;
-	pthread_cond_t	 more;		/* jobs queued or stopping */
 	struct job	*head, **tail;
+	int		 leading;	/* a commit is in progress */
 	int		 stopping;
-	int64_t		 next_prune_ms;
-	struct evlog_new batch[COMMIT_BATCH_MAX];
+	struct evlog_new batch[COMMIT_BATCH_MAX];	/* the leader's */
 	struct job	*jobs[COMMIT_BATCH_MAX];
+
+	pthread_t	 pruner;
+	pthread_cond_t	 prune_wake;	/* stopping */
+	int		 pruner_started;
 };
 
 static int64_t
@@ -48,9 +52,8 @@ wall_ms(void)
 
 /* One bounded retention step; returns 1 if there may be more to delete. */
 static int
-prune_step(struct committer *c)
+prune_step(const struct config *cfg, struct evlog *log)
 {
-	const struct config *cfg = c->cfg;
 	int64_t		 min_ts = 0;
 	size_t		 deleted;
 
@@ -58,9 +61,9 @@ prune_step(struct committer *c)
 		return 0;
 	if (cfg->retention_max_age_ms > 0)
 		min_ts = wall_ms() - cfg->retention_max_age_ms;
-	if (evlog_prune(c->log, cfg->retention_max_events, min_ts,
+	if (evlog_prune(log, cfg->retention_max_events, min_ts,
 	    PRUNE_BATCH_MAX, &deleted) == -1) {
-		log_warn("retention: %s", evlog_errmsg(c->log));
+		log_warn("retention: %s", evlog_errmsg(log));
 		return 0;
 	}
 	if (deleted > 0)
@@ -68,78 +71,72 @@ prune_step(struct committer *c)
 	return deleted == PRUNE_BATCH_MAX;
 }
 
-/* Prune when due: every PRUNE_INTERVAL_MS, or at once while a backlog of
- * old events remains, one bounded step between commit groups. */
-static void
-prune_if_due(struct committer *c)
-{
-	int64_t now = wall_ms();
-
-	if (now < c->next_prune_ms)
-		return;
-	c->next_prune_ms = now + (prune_step(c) ? 0 : PRUNE_INTERVAL_MS);
-}
-
 static void *
-committer_main(void *arg)
+pruner_main(void *arg)
 {
 	struct committer *c = arg;
 	struct timespec	 deadline;
-	struct job	*j;
-	size_t		 n, i;
-	int		 rc;
+	int		 more = 0;
 
 	pthread_mutex_lock(&c->mtx);
-	for (;;) {
-		while (c->head == NULL && !c->stopping) {
+	while (!c->stopping) {
+		if (!more) {
 			clock_gettime(CLOCK_REALTIME, &deadline);
 			deadline.tv_sec += PRUNE_INTERVAL_MS / 1000;
-			if (pthread_cond_timedwait(&c->more, &c->mtx,
-			    &deadline) == ETIMEDOUT) {
-				pthread_mutex_unlock(&c->mtx);
-				prune_if_due(c);
-				pthread_mutex_lock(&c->mtx);
-			}
-		}
-		if (c->head == NULL && c->stopping)
-			break;
-		/* Take the whole queue (up to a batch): one transaction. */
-		for (n = 0; c->head != NULL && n < COMMIT_BATCH_MAX; n++) {
-			j = c->head;
-			c->head = j->next;
-			c->jobs[n] = j;
-		}
-		if (c->head == NULL)
-			c->tail = &c->head;
-		pthread_mutex_unlock(&c->mtx);
-
-		for (i = 0; i < n; i++) {
-			c->batch[i].topic = c->jobs[i]->req->topic;
-			c->batch[i].event = c->jobs[i]->req->event;
-			c->batch[i].data = c->jobs[i]->req->data;
-			c->batch[i].data_len = c->jobs[i]->req->data_len;
-		}
-		rc = evlog_append(c->log, c->batch, n, wall_ms());
-		if (rc == -1) {
-			log_err("publish: %s", evlog_errmsg(c->log));
-			METRIC_ADD(publish_errors, n);
-		} else
-			METRIC_ADD(events_published, n);
-		if (rc == 0 && c->hub != NULL)
-			hub_notify(c->hub);
-
-		pthread_mutex_lock(&c->mtx);
-		for (i = 0; i < n; i++) {
-			c->jobs[i]->seq = c->batch[i].seq;
-			c->jobs[i]->state = rc == 0 ? 1 : -1;
-			pthread_cond_signal(&c->jobs[i]->done);
+			pthread_cond_timedwait(&c->prune_wake, &c->mtx,
+			    &deadline);
+			if (c->stopping)
+				break;
 		}
 		pthread_mutex_unlock(&c->mtx);
-		prune_if_due(c);
+		more = prune_step(c->cfg, c->prune_log);
 		pthread_mutex_lock(&c->mtx);
 	}
 	pthread_mutex_unlock(&c->mtx);
 	return NULL;
+}
+
+/*
+ * Lead one group: called with the mutex held and c->leading set; returns
+ * with the mutex held. The mutex is released during the commit, so more
+ * publishers queue meanwhile and form the next group.
+ */
+static void
+lead_group(struct committer *c)
+{
+	struct job	*j;
+	size_t		 n, i;
+	int		 rc;
+
+	for (n = 0; c->head != NULL && n < COMMIT_BATCH_MAX; n++) {
+		j = c->head;
+		c->head = j->next;
+		c->jobs[n] = j;
+		c->batch[n].topic = j->req->topic;
+		c->batch[n].event = j->req->event;
+		c->batch[n].data = j->req->data;
+		c->batch[n].data_len = j->req->data_len;
+	}
+	if (c->head == NULL)
+		c->tail = &c->head;
+	pthread_mutex_unlock(&c->mtx);
+
+	rc = evlog_append(c->log, c->batch, n, wall_ms());
+	if (rc == -1) {
+		log_err("publish: %s", evlog_errmsg(c->log));
+		METRIC_ADD(publish_errors, n);
+	} else {
+		METRIC_ADD(events_published, n);
+		if (c->hub != NULL)
+			hub_notify(c->hub);
+	}
+
+	pthread_mutex_lock(&c->mtx);
+	for (i = 0; i < n; i++) {
+		c->jobs[i]->seq = c->batch[i].seq;
+		c->jobs[i]->state = rc == 0 ? 1 : -1;
+		pthread_cond_signal(&c->jobs[i]->wake);
+	}
 }
 
 int
@@ -147,6 +144,7 @@ committer_start(struct committer **out, const char *dbpath,
     const struct config *cfg, struct hub *hub, char *err, size_t errsz)
 {
 	struct committer *c;
+	int flags = EVLOG_CREATE | (cfg->sync_full ? EVLOG_SYNC_FULL : 0);
 
 	*out = NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -157,25 +155,23 @@ committer_start(struct committer **out, const char *dbpath,
 	c->hub = hub;
 	c->tail = &c->head;
 	pthread_mutex_init(&c->mtx, NULL);
-	pthread_cond_init(&c->more, NULL);
-	if (evlog_open(&c->log, dbpath, EVLOG_CREATE |
-	    (cfg->sync_full ? EVLOG_SYNC_FULL : 0), err, errsz) == -1)
+	pthread_cond_init(&c->prune_wake, NULL);
+	if (evlog_open(&c->log, dbpath, flags, err, errsz) == -1 ||
+	    evlog_open(&c->prune_log, dbpath, flags, err, errsz) == -1)
 		goto fail;
 	/* Apply retention once before serving, so a restart with a smaller
 	 * limit takes effect at once. */
-	while (prune_step(c))
+	while (prune_step(cfg, c->prune_log))
 		;
-	if ((errno = pthread_create(&c->thread, NULL, committer_main, c)) != 0) {
+	if ((errno = pthread_create(&c->pruner, NULL, pruner_main, c)) != 0) {
 		snprintf(err, errsz, "pthread_create: %s", strerror(errno));
 		goto fail;
 	}
+	c->pruner_started = 1;
 	*out = c;
 	return 0;
 fail:
-	evlog_close(c->log);
-	pthread_mutex_destroy(&c->mtx);
-	pthread_cond_destroy(&c->more);
-	free(c);
+	committer_stop(c);
 	return -1;
 }
 
@@ -193,20 +189,29 @@ committer_publish(struct committer *c, const struct publish_req *req,
 
 	memset(&j, 0, sizeof(j));
 	j.req = req;
-	pthread_cond_init(&j.done, NULL);
+	pthread_cond_init(&j.wake, NULL);
 	pthread_mutex_lock(&c->mtx);
 	if (c->stopping) {
 		pthread_mutex_unlock(&c->mtx);
-		pthread_cond_destroy(&j.done);
+		pthread_cond_destroy(&j.wake);
 		return -1;
 	}
 	*c->tail = &j;
 	c->tail = &j.next;
-	pthread_cond_signal(&c->more);
-	while (j.state == 0)
-		pthread_cond_wait(&j.done, &c->mtx);
+	while (j.state == 0) {
+		if (!c->leading) {
+			c->leading = 1;
+			lead_group(c);
+			c->leading = 0;
+			/* More came while we committed: wake the first of
+			 * them to lead the next group. */
+			if (c->head != NULL)
+				pthread_cond_signal(&c->head->wake);
+		} else
+			pthread_cond_wait(&j.wake, &c->mtx);
+	}
 	pthread_mutex_unlock(&c->mtx);
-	pthread_cond_destroy(&j.done);
+	pthread_cond_destroy(&j.wake);
 	*seq = j.seq;
 	return j.state == 1 ? 0 : -1;
 }
@@ -218,11 +223,14 @@ committer_stop(struct committer *c)
 		return;
 	pthread_mutex_lock(&c->mtx);
 	c->stopping = 1;
-	pthread_cond_signal(&c->more);
+	pthread_cond_signal(&c->prune_wake);
 	pthread_mutex_unlock(&c->mtx);
-	pthread_join(c->thread, NULL);
+	if (c->pruner_started)
+		pthread_join(c->pruner, NULL);
+	/* The caller has stopped the publishing threads: nobody leads. */
 	evlog_close(c->log);
+	evlog_close(c->prune_log);
 	pthread_mutex_destroy(&c->mtx);
-	pthread_cond_destroy(&c->more);
+	pthread_cond_destroy(&c->prune_wake);
 	free(c);
 }

@@ -1,10 +1,15 @@
 /*
- * committer.h: group commit. Publishers on any thread hand their event to
- * one committer thread and wait; the committer takes everything queued,
- * appends it in one SQLite transaction (one fsync for the whole group),
- * then wakes every publisher with its id and tells the hub. Between groups
- * it applies retention, a bounded number of rows at a time, so pruning
- * never stalls publishing or live streams.
+ * committer.h: group commit. A publisher on any thread queues its event
+ * and waits; whoever finds no commit in progress becomes the leader, takes
+ * everything queued, appends it in one SQLite transaction (one fsync for
+ * the whole group), wakes each publisher of the group with its id, tells
+ * the hub, and hands the lead to the next waiting publisher if more came
+ * meanwhile. A lone publisher thus commits on its own thread without a
+ * context switch; concurrent ones share transactions.
+ *
+ * Retention runs on a thread of its own with its own connection, a bounded
+ * number of rows per transaction, so pruning never stalls publishing for
+ * long, nor live streams at all.
  */
 #ifndef SSEREPLAY_COMMITTER_H
 #define SSEREPLAY_COMMITTER_H

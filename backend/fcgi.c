@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +30,7 @@ struct fcgi_pool {
 	const struct http_ctx	*ctx;
 	struct hub		*hub;
 	atomic_int		 stopping;
+	int			 unix_socket;	/* AF_UNIX listener */
 	int			 nworkers;
 	struct worker		*workers;
 };
@@ -218,7 +220,13 @@ worker_main(void *arg)
 			continue;
 		}
 		/* Finish now (END_REQUEST, close), not at the next accept:
-		 * the connection should not wait for another request. */
+		 * the connection should not wait for another request. On a
+		 * Unix socket, close at once: libfcgi's lingering close
+		 * (shutdown, then wait for the peer's EOF) protects TCP
+		 * from a reset that discards the response; a Unix socket
+		 * keeps what was written for the peer to read. */
+		if (pool->unix_socket)
+			req.detached = 1;
 		FCGX_Finish_r(&req);
 	}
 	/* A connection the web server asked to keep (FCGI_KEEP_CONN) must
@@ -233,8 +241,10 @@ int
 fcgi_start(struct fcgi_pool **out, int listen_fd, const struct http_ctx *ctx,
     struct hub *hub, int nthreads, char *err, size_t errsz)
 {
-	struct fcgi_pool *pool;
-	int i;
+	struct fcgi_pool	*pool;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen = sizeof(ss);
+	int			 i;
 
 	*out = NULL;
 	if ((pool = calloc(1, sizeof(*pool))) == NULL ||
@@ -245,6 +255,8 @@ fcgi_start(struct fcgi_pool **out, int listen_fd, const struct http_ctx *ctx,
 		return -1;
 	}
 	pool->listen_fd = listen_fd;
+	pool->unix_socket = getsockname(listen_fd, (struct sockaddr *)&ss,
+	    &sslen) == 0 && ss.ss_family == AF_UNIX;
 	pool->ctx = ctx;
 	pool->hub = hub;
 	for (i = 0; i < nthreads; i++) {
