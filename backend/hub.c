@@ -66,6 +66,9 @@
 /* Replay batches a subscriber may take in one loop iteration, so that one
  * deep replay does not starve everyone else. */
 #define PUMP_BUDGET		4
+/* A dropped slow subscriber gets this long to take what is already
+ * queued for it, so that its response can end properly. */
+#define SLOW_DRAIN_MS		1000
 #define EPOLL_EVENTS		256
 
 struct tail_ev {
@@ -95,6 +98,8 @@ struct sub {
 	uint64_t	 history_end;	/* newest seq when it connected: what
 					 * it gets up to there is replay */
 	int64_t		 last_write_ms;
+	int64_t		 drain_until;	/* dropped: finish what is pending,
+					 * then end cleanly, or cut then */
 	char		*pend;		/* unsent bytes, already framed */
 	uint32_t	 pend_len;
 	uint32_t	 pend_off;
@@ -684,7 +689,7 @@ sub_pump(struct hub *h, struct sub *s)
 	int i, r;
 
 	for (i = 0; i < PUMP_BUDGET; i++) {
-		if (s->dead || s->pend != NULL)
+		if (s->dead || s->pend != NULL || s->drain_until != 0)
 			return;
 		if (s->state == SUB_REPLAY)
 			r = sub_replay_step(h, s);
@@ -909,7 +914,7 @@ adopt_pending(struct hub *h)
 
 /* Close subscribers whose unsent backlog passed the bound. */
 static void
-drop_slow(struct hub *h)
+drop_slow(struct hub *h, int64_t now)
 {
 	struct sub	*s;
 	uint64_t	 lag, pos;
@@ -918,7 +923,8 @@ drop_slow(struct hub *h)
 
 	for (i = 0; i < h->nsubs; i++) {
 		s = h->subs[i];
-		if (s->dead || s->pend == NULL || s->state != SUB_LIVE)
+		if (s->dead || s->pend == NULL || s->state != SUB_LIVE ||
+		    s->drain_until != 0)
 			continue;
 		lag = s->pend_len - s->pend_off;
 		if (s->tail_pos >= h->base_pos)
@@ -939,7 +945,7 @@ drop_slow(struct hub *h)
 			    " (it resumes from the log)", s->fd,
 			    (unsigned long long)lag);
 			METRIC_ADD(slow_dropped, 1);
-			sub_kill(h, s, 0);
+			s->drain_until = now + SLOW_DRAIN_MS;
 		}
 	}
 }
@@ -967,7 +973,7 @@ fanout(struct hub *h, int64_t now)
 		if (!s->dead && s->framing == FRAMING_FCGI)
 			h->probes[h->nprobes++] = s;
 	}
-	drop_slow(h);
+	drop_slow(h, now);
 }
 
 /*
@@ -1034,7 +1040,11 @@ heartbeat(struct hub *h, int64_t now)
 
 	for (i = 0; i < h->nsubs; i++) {
 		s = h->subs[i];
-		if (s->dead || s->pend != NULL ||
+		if (s->drain_until != 0 && now >= s->drain_until) {
+			sub_kill(h, s, 0);	/* it never took its queue */
+			continue;
+		}
+		if (s->dead || s->pend != NULL || s->drain_until != 0 ||
 		    now - s->last_write_ms < h->cfg->heartbeat_ms)
 			continue;
 		/* A departed client also shows up here, as EPIPE. */
@@ -1074,7 +1084,11 @@ on_sub_event(struct hub *h, struct sub *s, uint32_t events)
 		return;
 	}
 	if (events & EPOLLOUT) {
-		if (sub_flush_pending(h, s) == 1)
+		if (sub_flush_pending(h, s) != 1)
+			return;
+		if (s->drain_until != 0)
+			sub_kill(h, s, 1);	/* dropped: end it cleanly */
+		else
 			sub_pump(h, s);
 	}
 }
