@@ -26,7 +26,7 @@ OBJDIR	?= backend/.obj
 BIN	 = $(OBJDIR)/ssereplay
 
 MODULES	 = log config valid eventid query sse body evlog hub fcgi http \
-	   committer metrics cli cgi serve
+	   committer metrics cli cgi serve sseparse httpclient
 LIBOBJS	 = $(MODULES:%=$(OBJDIR)/%.o)
 HEADERS	 = $(wildcard backend/*.h)
 
@@ -35,10 +35,17 @@ UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(OBJDIR)/tests/%)
 
 .PHONY: all deps test unit integration asan demo bench clean check-flags
 
-all: backend/ssereplay
+all: backend/ssereplay backend/ssereplay-check
 
 backend/ssereplay: $(BIN)
 	@if [ "$(OBJDIR)" = "backend/.obj" ]; then cp $(BIN) $@; fi
+
+backend/ssereplay-check: $(OBJDIR)/ssereplay-check
+	@if [ "$(OBJDIR)" = "backend/.obj" ]; then cp $< $@; fi
+
+$(OBJDIR)/ssereplay-check: $(OBJDIR)/check_main.o $(OBJDIR)/check.o \
+		$(OBJDIR)/libssereplay.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ -lm
 
 $(OBJDIR)/%.o: backend/%.c $(HEADERS) | $(OBJDIR)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -78,7 +85,7 @@ test: deps
 unit: $(UNIT_BINS)
 	@sh tests/unit/run.sh $(RESULTS) $(UNIT_BINS)
 
-integration: $(BIN)
+integration: $(BIN) $(OBJDIR)/ssereplay-check
 	@SSEREPLAY_BIN=$(abspath $(BIN)) python3 tests/integration/run.py \
 		--results $(RESULTS)
 
@@ -100,4 +107,4 @@ bench: deps all
 	@$(MAKE) --no-print-directory -C tests/bench QUICK=$(QUICK)
 
 clean:
-	rm -rf backend/.obj backend/.obj-asan backend/ssereplay
+	rm -rf backend/.obj backend/.obj-asan backend/ssereplay backend/ssereplay-check

@@ -13,6 +13,9 @@
 #include "hub.h"
 #include "log.h"
 
+/* Request body bytes read and dropped after an early answer, at most. */
+#define CGI_DRAIN_MAX	(1024 * 1024)
+
 struct cgi_publisher {
 	struct evlog	*log;
 };
@@ -98,6 +101,36 @@ read_body(const char *clen, size_t max, char **out)
 	return (long)got;
 }
 
+/*
+ * Read and drop what is left of the request body (after an early answer:
+ * 401, 413...), at most a bound. A web server that gives us stdin as a
+ * socket (Apache mod_cgid) turns unread input at our exit into a reset that
+ * can cut the response it is still reading.
+ */
+static void
+drain_stdin(const char *clen)
+{
+	char			 buf[4096];
+	unsigned long long	 left;
+	char			*end;
+	ssize_t			 n;
+
+	if (clen == NULL || *clen == '\0')
+		return;
+	left = strtoull(clen, &end, 10);
+	if (*end != '\0' || left > CGI_DRAIN_MAX)
+		return;
+	while (left > 0) {
+		n = read(STDIN_FILENO, buf, left < sizeof(buf) ? left :
+		    sizeof(buf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		left -= (unsigned long long)n;
+	}
+}
+
 int
 cgi_run(const struct config *cfg)
 {
@@ -141,6 +174,7 @@ cgi_run(const struct config *cfg)
 
 	switch (http_begin(&ctx, &hr, resp, stream, &body_max)) {
 	case HTTP_RESPOND:
+		drain_stdin(hr.content_length);
 		respond(resp, hr.method && strcmp(hr.method, "HEAD") == 0);
 		status = 0;
 		break;
@@ -149,14 +183,17 @@ cgi_run(const struct config *cfg)
 		    (cfg->sync_full ? EVLOG_SYNC_FULL : 0), err,
 		    sizeof(err)) == -1) {
 			log_err("%s", err);
+			drain_stdin(hr.content_length);
 			http_error(resp, 503, "the event log cannot be opened");
 			respond(resp, 0);
 			break;
 		}
 		ctx.epoch = evlog_epoch(pub.log);
 		len = read_body(hr.content_length, body_max, &body);
-		if (len == -1)
+		if (len == -1) {
+			drain_stdin(hr.content_length);
 			http_error(resp, 413, "body too large");
+		}
 		else if (len == -3)
 			http_error(resp, 400, "bad Content-Length");
 		else if (len < 0)

@@ -16,6 +16,9 @@
 #include "hub.h"
 #include "log.h"
 
+/* Request body bytes read and dropped after an early answer, at most. */
+#define DRAIN_MAX	(1024 * 1024)
+
 /* Interrupts a worker blocked in accept() when the pool stops. */
 #define WAKE_SIGNAL	SIGUSR2
 
@@ -188,6 +191,26 @@ done:
 	return ret;
 }
 
+/*
+ * Read what is left of the request's FCGI_STDIN (an answer may come before
+ * the body was read: 401, 413...), up to a bound. Returns 1 if the stream
+ * ended, 0 if there was more than the bound or an error.
+ */
+static int
+drain_stdin(FCGX_Request *req)
+{
+	char	buf[4096];
+	size_t	total = 0;
+	int	n;
+
+	while ((n = FCGX_GetStr(buf, sizeof(buf), req->in)) > 0) {
+		total += (size_t)n;
+		if (total > DRAIN_MAX)
+			return 0;
+	}
+	return FCGX_GetError(req->in) == 0;
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -221,11 +244,13 @@ worker_main(void *arg)
 		}
 		/* Finish now (END_REQUEST, close), not at the next accept:
 		 * the connection should not wait for another request. On a
-		 * Unix socket, close at once: libfcgi's lingering close
-		 * (shutdown, then wait for the peer's EOF) protects TCP
-		 * from a reset that discards the response; a Unix socket
-		 * keeps what was written for the peer to read. */
-		if (pool->unix_socket)
+		 * Unix socket whose request we have read to the end, close
+		 * at once: libfcgi's lingering close (shutdown, then wait
+		 * for the peer's EOF) protects a peer still sending (Apache
+		 * sends FCGI_STDIN after the params and fails the request
+		 * with 503 if that write fails) and TCP from a reset; a
+		 * Unix socket keeps what was written for the peer to read. */
+		if (pool->unix_socket && drain_stdin(&req))
 			req.detached = 1;
 		FCGX_Finish_r(&req);
 	}

@@ -5,7 +5,9 @@
 set -eu
 
 PACKAGES="gcc make clang libc6-dev libfcgi-dev libsqlite3-dev libcmocka-dev
-libjansson-dev lighttpd spawn-fcgi curl python3 $*"
+libjansson-dev lighttpd lighttpd-mod-openssl spawn-fcgi curl python3 apache2
+libapache2-mod-fcgid
+openssl $*"
 
 missing=""
 for p in $PACKAGES; do

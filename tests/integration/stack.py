@@ -32,6 +32,8 @@ LIGHTTPD = shutil.which("lighttpd") or "/usr/sbin/lighttpd"
 SPAWN_FCGI = shutil.which("spawn-fcgi") or "/usr/bin/spawn-fcgi"
 TOKEN = "test-token-1"
 TOKEN2 = "test-token-2"
+# ssereplay-check is built next to the backend (backend/.obj or .obj-asan).
+CHECK_BIN = os.path.join(os.path.dirname(BIN), "ssereplay-check")
 
 _live_stacks = []
 # Temp dirs of the current test, so the runner can show logs after a hard
@@ -397,6 +399,23 @@ class Stack(object):
             r = self.cli(args + [data], check=True)
         return r.stdout.decode().strip()
 
+    def restart_lighttpd(self):
+        """Stop lighttpd (SIGTERM: open streams are cut) and start it again
+        on the same port."""
+        stop_pid(self.lighttpd)
+        self.lighttpd = None
+        self.start_lighttpd()
+
+    def backend_rss_kb(self):
+        """The backend's VmRSS in KiB (None if it is not running)."""
+        if self.backend is None or self.backend.poll() is not None:
+            return None
+        with open("/proc/%d/status" % self.backend.pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return None
+
     def log_events(self, after="0", topic=None):
         """The log as parsed SSE events, via `ssereplay tail`."""
         from sseclient import SSEParser
@@ -461,3 +480,4 @@ def parse_metrics(text):
             except ValueError:
                 pass
     return out
+
