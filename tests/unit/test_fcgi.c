@@ -411,23 +411,6 @@ struct conn {
 };
 
 static void
-grow(void *pp, size_t *cap, size_t need)
-{
-	void	**p = pp;
-	size_t	 c = *cap ? *cap : 16384;
-	void	*q;
-
-	if (need <= *cap)
-		return;
-	while (c < need)
-		c *= 2;
-	q = realloc(*p, c);
-	assert_non_null(q);
-	*p = q;
-	*cap = c;
-}
-
-static void
 conn_records(struct conn *c)
 {
 	const unsigned char	*h;

@@ -81,23 +81,6 @@ struct sse_ev {
 };
 
 static void
-grow(void *pp, size_t *cap, size_t need)
-{
-	void	**p = pp;
-	size_t	 c = *cap ? *cap : 65536;
-	void	*q;
-
-	if (need <= *cap)
-		return;
-	while (c < need)
-		c *= 2;
-	q = realloc(*p, c);
-	assert_non_null(q);
-	*p = q;
-	*cap = c;
-}
-
-static void
 buf_add(struct stream *st, const void *p, size_t n)
 {
 	if (st->off == st->len)

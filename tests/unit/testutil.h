@@ -113,4 +113,27 @@ tu_read_until(int fd, void *buf, size_t cap, int64_t deadline_ms)
 	}
 }
 
+
+/*
+ * Grow the buffer *pp (of *cap bytes) to hold at least need bytes,
+ * doubling from 16 KiB. Fails the test when memory runs out. Include
+ * <cmocka.h> before this header.
+ */
+static inline void
+grow(void *pp, size_t *cap, size_t need)
+{
+	void	**p = pp;
+	size_t	 c = *cap ? *cap : 16384;
+	void	*q;
+
+	if (need <= *cap)
+		return;
+	while (c < need)
+		c *= 2;
+	q = realloc(*p, c);
+	assert_non_null(q);
+	*p = q;
+	*cap = c;
+}
+
 #endif
