@@ -48,6 +48,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchutil.h"
+
 #define REQ_MAX		(64 * 1024)
 #define SEND_MAX	(1 << 20)
 
@@ -84,7 +86,6 @@ static uint64_t		 nev, offcap;
 static struct client	**subs;
 static uint32_t		 nsubs, subcap;
 static int		 ep, gate_open, log_dirty;
-static atomic_int	 stop_flag;
 static uint64_t		 st_subs, st_publishes, st_bytes, st_closed;
 static uint64_t		 t_gate_rt, t_gate_mono;
 static char		 padding[4096];
@@ -95,34 +96,6 @@ static const char sse_head[] =
 	"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
 	"Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n"
 	"d\r\nretry: 3000\n\n\r\n";
-
-static uint64_t
-now_us(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	atomic_store(&stop_flag, 1);
-}
-
-static void *
-xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n);
-
-	if (q == NULL) {
-		perror("realloc");
-		exit(2);
-	}
-	return q;
-}
 
 /* Append one event (one chunk) to the log. */
 static void

@@ -54,6 +54,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchutil.h"
+
 #include "hist.h"
 
 #define MAXSRC		64
@@ -152,27 +154,10 @@ static struct worker	 workers[MAXTHREADS];
 static struct sockaddr_in addr;
 static atomic_uint	 n_done;
 static atomic_uint	 n_ready;
-static atomic_int	 stop_flag;
 static uint64_t		 t_start_mono, t_deadline_mono, t_start_rt;
 static _Atomic uint64_t	 t_ready_mono;
 static FILE		*dumpf;
 static pthread_mutex_t	 dump_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static uint64_t
-now_us(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	atomic_store(&stop_flag, 1);
-}
 
 static uint64_t
 rng_next(uint64_t *s)
@@ -185,18 +170,6 @@ rng_next(uint64_t *s)
 	x ^= x >> 27;
 	*s = x;
 	return x * 2685821657736338717ULL;
-}
-
-static void *
-xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n);
-
-	if (q == NULL) {
-		perror("realloc");
-		exit(2);
-	}
-	return q;
 }
 
 static int

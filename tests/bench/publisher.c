@@ -45,6 +45,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchutil.h"
+
 #include "hist.h"
 
 #define RBUF_CAP	(256 * 1024)
@@ -104,37 +106,8 @@ static struct slot	*slots;
 static struct sockaddr_in addr;
 static int		 ep;
 static struct hist	 rtt;
-static atomic_int	 stop_flag;
 static uint64_t		 t0_mono, t0_rt;
 static char		 padding[4096];
-
-static uint64_t
-now_us(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	atomic_store(&stop_flag, 1);
-}
-
-static void *
-xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n);
-
-	if (q == NULL) {
-		perror("realloc");
-		exit(2);
-	}
-	return q;
-}
 
 static void
 rq_push_front(struct slot *s, const uint64_t *seqs, uint32_t n)
