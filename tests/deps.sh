@@ -6,8 +6,28 @@ set -eu
 
 PACKAGES="gcc make clang libc6-dev libfcgi-dev libsqlite3-dev libcmocka-dev
 libjansson-dev lighttpd lighttpd-mod-openssl spawn-fcgi curl python3 apache2
-libapache2-mod-fcgid
+libapache2-mod-fcgid libwslay-dev libssl-dev chromium
 openssl $*"
+# Node.js runs the WebSocket client tests (npm `ws`) and drives chromium
+# (npm `playwright-core`): Debian's packages unless a node is already there.
+command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs"
+command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES npm"
+
+# The npm packages the tests use, from the lock file in tests/, installed
+# only when missing or when the lock changed; never a browser download.
+npm_packages() {
+	dir=$(cd "$(dirname "$0")" && pwd)
+	stamp=$dir/node_modules/.package-lock.json
+	if [ -f "$stamp" ] && [ ! "$dir/package-lock.json" -nt "$stamp" ]; then
+		return 0
+	fi
+	echo "deps: npm ci in tests/"
+	(cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit \
+	    --no-fund --loglevel=error >/dev/null) || {
+		echo "deps: npm ci failed in $dir" >&2
+		exit 1
+	}
+}
 
 missing=""
 for p in $PACKAGES; do
@@ -17,7 +37,7 @@ for p in $PACKAGES; do
 	*) missing="$missing $p" ;;
 	esac
 done
-[ -z "$missing" ] && exit 0
+[ -z "$missing" ] && { npm_packages; exit 0; }
 
 echo "deps: installing$missing"
 if [ "$(id -u)" -ne 0 ]; then
@@ -44,3 +64,4 @@ if [ $rc -ne 0 ]; then
 	echo "deps: apt-get failed ($rc) installing:$missing" >&2
 	exit $rc
 fi
+npm_packages
