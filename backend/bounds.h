@@ -33,6 +33,14 @@
 #define ORIGINS_MAX		32
 #define ORIGIN_MAX		256
 
+/* Topics open to anonymous WebSocket publishing (ws_publish_topic). */
+#define WS_TOPICS_MAX		32
+/* WebSocket: intake threads doing handshakes, how long a handshake may
+ * take, publishes one connection may have waiting for their commit. */
+#define WS_INTAKE_THREADS	4
+#define WS_HANDSHAKE_TIMEOUT_MS	5000
+#define WS_INFLIGHT_MAX		256
+
 /* Config file lines. */
 #define CONFIG_LINE_MAX		1024
 

@@ -20,7 +20,7 @@ struct job {
 	const struct publish_req *req;
 	uint64_t		 seq;
 	int			 state;		/* 0 queued, 1 done, -1 failed */
-	pthread_cond_t		 wake;		/* its own: wake only its owner */
+	pthread_cond_t		*wake;		/* its owner's: wake only it */
 	struct job		*next;
 };
 
@@ -135,7 +135,7 @@ lead_group(struct committer *c)
 	for (i = 0; i < n; i++) {
 		c->jobs[i]->seq = c->batch[i].seq;
 		c->jobs[i]->state = rc == 0 ? 1 : -1;
-		pthread_cond_signal(&c->jobs[i]->wake);
+		pthread_cond_signal(c->jobs[i]->wake);
 	}
 }
 
@@ -185,20 +185,39 @@ int
 committer_publish(struct committer *c, const struct publish_req *req,
     uint64_t *seq)
 {
-	struct job j;
+	int ok;
 
-	memset(&j, 0, sizeof(j));
-	j.req = req;
-	pthread_cond_init(&j.wake, NULL);
-	pthread_mutex_lock(&c->mtx);
-	if (c->stopping) {
-		pthread_mutex_unlock(&c->mtx);
-		pthread_cond_destroy(&j.wake);
-		return -1;
+	committer_publish_many(c, &req, 1, seq, &ok);
+	return ok ? 0 : -1;
+}
+
+void
+committer_publish_many(struct committer *c,
+    const struct publish_req *const *reqs, size_t n, uint64_t *seqs,
+    int *ok)
+{
+	struct job	 one, *jobs = &one;
+	pthread_cond_t	 wake;
+	size_t		 i, waiting = 0;
+
+	if (n > 1 && (jobs = calloc(n, sizeof(*jobs))) == NULL) {
+		log_err("publish: out of memory for %zu events", n);
+		for (i = 0; i < n; i++)
+			ok[i] = 0;
+		return;
 	}
-	*c->tail = &j;
-	c->tail = &j.next;
-	while (j.state == 0) {
+	pthread_cond_init(&wake, NULL);
+	pthread_mutex_lock(&c->mtx);
+	for (i = 0; i < n && !c->stopping; i++) {
+		memset(&jobs[i], 0, sizeof(jobs[i]));
+		jobs[i].req = reqs[i];
+		jobs[i].wake = &wake;
+		*c->tail = &jobs[i];
+		c->tail = &jobs[i].next;
+		waiting++;
+	}
+	/* Jobs complete in queue order: the last one done means all are. */
+	while (waiting > 0 && jobs[waiting - 1].state == 0) {
 		if (!c->leading) {
 			c->leading = 1;
 			lead_group(c);
@@ -206,14 +225,18 @@ committer_publish(struct committer *c, const struct publish_req *req,
 			/* More came while we committed: wake the first of
 			 * them to lead the next group. */
 			if (c->head != NULL)
-				pthread_cond_signal(&c->head->wake);
+				pthread_cond_signal(c->head->wake);
 		} else
-			pthread_cond_wait(&j.wake, &c->mtx);
+			pthread_cond_wait(&wake, &c->mtx);
 	}
 	pthread_mutex_unlock(&c->mtx);
-	pthread_cond_destroy(&j.wake);
-	*seq = j.seq;
-	return j.state == 1 ? 0 : -1;
+	pthread_cond_destroy(&wake);
+	for (i = 0; i < n; i++) {
+		ok[i] = i < waiting && jobs[i].state == 1;
+		seqs[i] = ok[i] ? jobs[i].seq : 0;
+	}
+	if (jobs != &one)
+		free(jobs);
 }
 
 void

@@ -38,6 +38,15 @@ const char *committer_epoch(const struct committer *c);
 int committer_publish(struct committer *c, const struct publish_req *req,
     uint64_t *seq);
 
+/*
+ * Append n events as one caller and wait until all are committed: they
+ * share groups with everyone else's. ok[i] says whether event i was
+ * stored, with its id in seqs[i]. Safe from any thread.
+ */
+void committer_publish_many(struct committer *c,
+    const struct publish_req *const *reqs, size_t n, uint64_t *seqs,
+    int *ok);
+
 /* Finish what is queued, stop the thread, close the log. Accepts NULL. */
 void committer_stop(struct committer *c);
 

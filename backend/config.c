@@ -23,6 +23,7 @@
 
 #include "config.h"
 #include "bounds.h"
+#include "valid.h"
 
 #define DB_DEFAULT	"var/ssereplay.db"
 #define LISTEN_DEFAULT	"unix:var/ssereplay.sock"
@@ -42,6 +43,8 @@ enum ctype {
 	CT_DURATION,	/* a whole number + ms|s|m|h|d, stored in ms */
 	CT_SIZE,	/* a whole number + k|K|M, stored in bytes */
 	CT_SYNC,	/* full | normal */
+	CT_TOPIC,	/* repeatable, a valid topic name */
+	CT_SECRET,	/* one token, printable ASCII */
 };
 
 enum key_id {
@@ -59,6 +62,10 @@ enum key_id {
 	K_BACKLOG_BOUND,
 	K_WORKERS,
 	K_SYNC,
+	K_WS,
+	K_WS_PUBLISH_TOPIC,
+	K_WS_MAX_MESSAGE,
+	K_ADMIN_TOKEN,
 };
 
 struct key {
@@ -92,6 +99,11 @@ static const struct key keys[] = {
 	{ "workers", K_WORKERS, CT_COUNT,
 	    1, WORKERS_MAX, "from 1 to 256" },
 	{ "sync", K_SYNC, CT_SYNC, 0, 1, NULL },
+	{ "ws", K_WS, CT_LISTEN, 0, 0, NULL },
+	{ "ws_publish_topic", K_WS_PUBLISH_TOPIC, CT_TOPIC, 0, 0, NULL },
+	{ "ws_max_message", K_WS_MAX_MESSAGE, CT_SIZE,
+	    1024, 4LL * 1024 * 1024, "from 1k to 4M" },
+	{ "admin_token", K_ADMIN_TOKEN, CT_SECRET, 0, 0, NULL },
 };
 
 _Static_assert(EVENT_SIZE_CEILING == 1024 * 1024,
@@ -234,7 +246,7 @@ visible_ascii(const char *s)
  * decided where the socket is made (listen_force).
  */
 static int
-check_listen(const char *v, char *err, size_t errsz)
+check_listen(const char *key, const char *v, char *err, size_t errsz)
 {
 	const struct sockaddr_un	*su = NULL;
 	const char			*colon;
@@ -242,12 +254,12 @@ check_listen(const char *v, char *err, size_t errsz)
 
 	if (strncmp(v, "unix:", 5) == 0) {
 		if (v[5] == '\0') {
-			snprintf(err, errsz, "listen: unix: needs a path");
+			snprintf(err, errsz, "%s: unix: needs a path", key);
 			return -1;
 		}
 		if (strlen(v + 5) >= sizeof(su->sun_path)) {
-			snprintf(err, errsz, "listen: socket path longer "
-			    "than %zu bytes", sizeof(su->sun_path) - 1);
+			snprintf(err, errsz, "%s: socket path longer "
+			    "than %zu bytes", key, sizeof(su->sun_path) - 1);
 			return -1;
 		}
 		return 0;
@@ -255,7 +267,7 @@ check_listen(const char *v, char *err, size_t errsz)
 	if (!visible_ascii(v) || (colon = strrchr(v, ':')) == NULL ||
 	    colon == v || parse_count(colon + 1, &port) == -1 ||
 	    port < 1 || port > 65535) {
-		snprintf(err, errsz, "listen: not unix:PATH or HOST:PORT");
+		snprintf(err, errsz, "%s: not unix:PATH or HOST:PORT", key);
 		return -1;
 	}
 	return 0;
@@ -344,8 +356,27 @@ config_set(struct config *cfg, const char *key, const char *value,
 			snprintf(err, errsz, "%s: too long", key);
 			return -1;
 		}
-		if (check_listen(value, err, errsz) == -1)
+		if (check_listen(key, value, err, errsz) == -1)
 			return -1;
+		break;
+	case CT_TOPIC:
+		if (cfg->nws_topics >= WS_TOPICS_MAX) {
+			snprintf(err, errsz, "%s: more than %d topics", key,
+			    WS_TOPICS_MAX);
+			return -1;
+		}
+		if (!valid_topic(value, len)) {
+			snprintf(err, errsz, "%s: 1 to %d characters of"
+			    " A-Z a-z 0-9 . _ / -", key, TOPIC_MAX);
+			return -1;
+		}
+		break;
+	case CT_SECRET:
+		if (len == 0 || len > TOKEN_MAX || !visible_ascii(value)) {
+			snprintf(err, errsz, "%s: 1 to %d bytes of printable"
+			    " ASCII without spaces", key, TOKEN_MAX);
+			return -1;
+		}
 		break;
 	case CT_TOKEN:
 		if (cfg->ntokens >= TOKENS_MAX) {
@@ -459,6 +490,18 @@ config_set(struct config *cfg, const char *key, const char *value,
 		break;
 	case K_SYNC:
 		cfg->sync_full = (int)v;
+		break;
+	case K_WS:
+		memcpy(cfg->ws, value, len + 1);
+		break;
+	case K_WS_PUBLISH_TOPIC:
+		memcpy(cfg->ws_topics[cfg->nws_topics++], value, len + 1);
+		break;
+	case K_WS_MAX_MESSAGE:
+		cfg->ws_max_message = (size_t)v;
+		break;
+	case K_ADMIN_TOKEN:
+		memcpy(cfg->admin_token, value, len + 1);
 		break;
 	}
 	return 0;
@@ -580,4 +623,15 @@ out:
 	if (f != NULL)
 		fclose(f);
 	return rc;
+}
+
+size_t
+config_ws_max_message(const struct config *cfg)
+{
+	if (cfg->ws_max_message != 0)
+		return cfg->ws_max_message;
+	/* JSON may escape data up to 6 bytes per byte, but what publishers
+	 * send is mostly text: twice the event plus the fields is enough and
+	 * keeps the bound meaningful. */
+	return 2 * cfg->max_event_size + BODY_OVERHEAD_MAX;
 }

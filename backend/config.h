@@ -6,7 +6,8 @@
  * of a line or after whitespace); blank lines are ignored; keys are the
  * field names below. Durations take ms, s, m, h or d (no suffix = seconds);
  * sizes take k or M (no suffix = bytes); booleans are yes/no/true/false/1/0.
- * Repeatable keys: publish_token, cors_origin (each line adds one).
+ * Repeatable keys: publish_token, cors_origin, ws_publish_topic (each line
+ * adds one).
  *
  * Errors come back as -1 with a message "FILE:LINE: what" (or "KEY: what"
  * for a flag) in the caller's buffer; nothing is printed here.
@@ -36,7 +37,16 @@ struct config {
 	size_t		backlog_bound;			/* 64k .. 1G */
 	int		workers;			/* 1 .. WORKERS_MAX */
 	int		sync_full;			/* sync = full | normal */
+	char		ws[PATH_MAX];			/* ws: WebSocket socket, "" = none */
+	char		ws_topics[WS_TOPICS_MAX][TOPIC_MAX + 1];	/* ws_publish_topic */
+	int		nws_topics;			/* anonymous WebSocket publishing */
+	size_t		ws_max_message;			/* ws_max_message, 0 = derived */
+	char		admin_token[TOKEN_MAX + 1];	/* admin_token, "" = no /disconnect */
 };
+
+/* The largest WebSocket message accepted (ws_max_message, or room for an
+ * event of max_event_size with JSON escaping and framing). */
+size_t config_ws_max_message(const struct config *cfg);
 
 /* Fill every field with its default (see bounds.h and conf/ssereplay.conf). */
 void config_defaults(struct config *cfg);

@@ -24,6 +24,12 @@ status_text(int status)
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 414: return "URI Too Long";
+	case 426: return "Upgrade Required";
+	case 431: return "Request Header Fields Too Large";
+	case 501: return "Not Implemented";
+	case 505: return "HTTP Version Not Supported";
 	case 413: return "Content Too Large";
 	case 415: return "Unsupported Media Type";
 	case 500: return "Internal Server Error";
@@ -141,22 +147,46 @@ add_cors(const struct config *cfg, const struct http_req *req,
  * Compare a presented token with every configured one in time that does
  * not depend on where (or whether) they differ.
  */
+static unsigned int
+secret_eq(const char *tok, size_t len, const char *secret)
+{
+	unsigned int	 diff;
+	size_t		 i, slen = strlen(secret);
+
+	diff = len != slen || slen == 0;
+	for (i = 0; i < TOKEN_MAX; i++)
+		diff |= (unsigned char)(i < len ? tok[i] : 0) ^
+		    (unsigned char)(i < slen ? secret[i] : 0);
+	return diff == 0;
+}
+
 static int
 token_ok(const struct config *cfg, const char *tok, size_t len)
 {
-	unsigned int	 found = 0, diff;
-	size_t		 i, tlen;
+	unsigned int	 found = 0;
 	int		 t;
 
-	for (t = 0; t < cfg->ntokens; t++) {
-		tlen = strlen(cfg->tokens[t]);
-		diff = len != tlen;
-		for (i = 0; i < TOKEN_MAX; i++)
-			diff |= (unsigned char)(i < len ? tok[i] : 0) ^
-			    (unsigned char)(i < tlen ? cfg->tokens[t][i] : 0);
-		found |= diff == 0;
-	}
+	if (len > TOKEN_MAX)
+		return 0;
+	for (t = 0; t < cfg->ntokens; t++)
+		found |= secret_eq(tok, len, cfg->tokens[t]);
 	return found != 0;
+}
+
+/* The token of an "Authorization: Bearer TOKEN" header, or NULL. */
+static const char *
+bearer_token(const char *a, size_t *len)
+{
+	const char *tok;
+
+	if (a == NULL || strncasecmp(a, "Bearer ", 7) != 0)
+		return NULL;
+	for (tok = a + 7; *tok == ' '; tok++)
+		;
+	*len = strlen(tok);
+	while (*len > 0 && tok[*len - 1] == ' ')
+		(*len)--;
+	return *len > 0 ? tok : NULL;
 }
 
 /* 0 if authorised, else the status (401 or 403) with resp filled in. */
@@ -189,14 +219,18 @@ check_auth(const struct config *cfg, const struct http_req *req,
 	return 0;
 }
 
+/*
+ * The query of /events (and of /ws, which also takes token=; token is NULL
+ * for /events, else TOKEN_MAX + 1 bytes, "" when absent).
+ */
 static int
-parse_events_query(const struct http_req *req, struct stream_req *s,
+parse_events_query(const char *query, struct stream_req *s, char *token,
     const char **reason)
 {
 	struct query_iter it;
-	char		 name[32], value[RESUME_ID_MAX + TOPIC_MAX + 2];
+	char		 name[32], value[RESUME_ID_MAX + TOPIC_MAX + TOKEN_MAX];
 	size_t		 nlen, vlen, qlen;
-	const char	*q = req->query ? req->query : "";
+	const char	*q = query ? query : "";
 	int		 rc, i, have_query_id = 0;
 
 	qlen = strlen(q);
@@ -235,8 +269,17 @@ parse_events_query(const struct http_req *req, struct stream_req *s,
 			}
 			s->has_resume = 1;
 			memcpy(s->resume_raw, value, vlen + 1);
+		} else if (token != NULL && strcmp(name, "token") == 0 &&
+		    nlen == 5) {
+			if (vlen == 0 || vlen > TOKEN_MAX || token[0] != '\0') {
+				*reason = "token: given twice, empty or too long";
+				return -1;
+			}
+			memcpy(token, value, vlen + 1);
 		} else {
-			*reason = "unknown query parameter (expected topic,"
+			*reason = token != NULL ? "unknown query parameter"
+			    " (expected topic, lastEventId, token)" :
+			    "unknown query parameter (expected topic,"
 			    " lastEventId)";
 			return -1;
 		}
@@ -262,7 +305,7 @@ begin_events(const struct http_ctx *ctx, const struct http_req *req,
 	size_t		 hlen;
 
 	memset(s, 0, sizeof(*s));
-	if (parse_events_query(req, s, &reason) == -1) {
+	if (parse_events_query(req->query, s, NULL, &reason) == -1) {
 		http_error(resp, 400, reason);
 		add_cors(ctx->cfg, req, resp);
 		return HTTP_RESPOND;
@@ -308,13 +351,146 @@ preflight(const struct http_ctx *ctx, const struct http_req *req,
 	    "Access-Control-Max-Age: 600\r\n", methods);
 }
 
+/* POST /disconnect: the operator's (and the demo's) "drop everyone". */
+static enum http_next
+begin_disconnect(const struct http_ctx *ctx, const struct http_req *req,
+    struct http_resp *resp)
+{
+	const char	*method = req->method ? req->method : "", *tok;
+	size_t		 len = 0;
+
+	if (ctx->cfg->admin_token[0] == '\0') {
+		http_error(resp, 404, "not found (/disconnect needs admin_token"
+		    " in the config)");
+		return HTTP_RESPOND;
+	}
+	if (strcmp(method, "POST") != 0) {
+		http_error(resp, 405, "use POST for /disconnect");
+		add_header(resp, "Allow: POST\r\n");
+		return HTTP_RESPOND;
+	}
+	if ((tok = bearer_token(req->authorization, &len)) == NULL) {
+		http_error(resp, 401, "missing Authorization: Bearer token");
+		add_header(resp, "WWW-Authenticate: Bearer realm=\"ssereplay\"\r\n");
+		return HTTP_RESPOND;
+	}
+	if (len > TOKEN_MAX || !secret_eq(tok, len, ctx->cfg->admin_token)) {
+		http_error(resp, 403, "token not accepted");
+		return HTTP_RESPOND;
+	}
+	if (ctx->disconnect == NULL) {
+		http_error(resp, 501, "not available in CGI mode (each stream"
+		    " is its own process)");
+		return HTTP_RESPOND;
+	}
+	ctx->disconnect(ctx->disconnect_arg);
+	set_body(resp, 204, NULL, "", 0);
+	return HTTP_RESPOND;
+}
+
+/* The host[:port] of an origin "scheme://host[:port]". */
+static const char *
+origin_host(const char *origin)
+{
+	const char *p = strstr(origin, "://");
+
+	return p != NULL ? p + 3 : origin;
+}
+
+enum http_next
+http_ws_begin(const struct http_ctx *ctx, const struct ws_handshake *hs,
+    struct http_resp *resp, struct stream_req *s)
+{
+	const char	*reason = NULL, *tok;
+	char		 token[TOKEN_MAX + 1];
+	size_t		 len = 0;
+	int		 i, origin_ok;
+
+	memset(resp, 0, sizeof(*resp));
+	memset(s, 0, sizeof(*s));
+	token[0] = '\0';
+	if (strcmp(route_of(hs->path), "ws") != 0) {
+		http_error(resp, 404, "not found (the WebSocket endpoint is"
+		    " /ws)");
+		return HTTP_RESPOND;
+	}
+	/* A page from another site must not open a socket that carries the
+	 * user's cookies: browsers always send Origin, and it must be this
+	 * site (the Host the client asked for) or an allowed origin. */
+	origin_ok = hs->origin[0] == '\0' ||
+	    strcasecmp(origin_host(hs->origin), hs->host) == 0;
+	for (i = 0; !origin_ok && i < ctx->cfg->norigins; i++)
+		origin_ok = strcmp(ctx->cfg->origins[i], hs->origin) == 0 ||
+		    strcmp(ctx->cfg->origins[i], "*") == 0;
+	if (!origin_ok) {
+		http_error(resp, 403, "origin not allowed (not this site and"
+		    " not in cors_origin)");
+		return HTTP_RESPOND;
+	}
+	if (parse_events_query(hs->query, s, token, &reason) == -1) {
+		http_error(resp, 400, reason);
+		return HTTP_RESPOND;
+	}
+	/* A token may come as a header (non-browser clients) or in the
+	 * query (browsers cannot set headers on a WebSocket). */
+	tok = bearer_token(hs->authorization[0] ? hs->authorization : NULL,
+	    &len);
+	if (tok == NULL && token[0] != '\0') {
+		tok = token;
+		len = strlen(token);
+	}
+	if (hs->authorization[0] != '\0' && tok == NULL) {
+		http_error(resp, 401, "Authorization must use the Bearer"
+		    " scheme");
+		return HTTP_RESPOND;
+	}
+	if (tok != NULL) {
+		/* A wrong token is refused, never taken as anonymous. */
+		if (!token_ok(ctx->cfg, tok, len)) {
+			http_error(resp, 403, "token not accepted");
+			return HTTP_RESPOND;
+		}
+		s->ws_may_publish = 1;
+	}
+	if (METRIC_GET(subscribers) >= ctx->cfg->max_subscribers) {
+		http_error(resp, 503, "too many open streams, try again later");
+		add_header(resp, "Retry-After: %lld\r\n",
+		    (ctx->cfg->retry_ms + 999) / 1000 + 1);
+		return HTTP_RESPOND;
+	}
+	memcpy(s->ws_accept, hs->accept, sizeof(s->ws_accept));
+	return HTTP_STREAM;
+}
+
+int
+http_format_response(const struct http_resp *resp, char *out, size_t outsz)
+{
+	int n;
+
+	n = snprintf(out, outsz,
+	    "HTTP/1.1 %d %s\r\n"
+	    "%s%s%s"
+	    "%s"
+	    "Content-Length: %zu\r\n"
+	    "Connection: close\r\n"
+	    "\r\n",
+	    resp->status, status_text(resp->status),
+	    resp->content_type ? "Content-Type: " : "",
+	    resp->content_type ? resp->content_type : "",
+	    resp->content_type ? "\r\n" : "",
+	    resp->headers, resp->body_len);
+	if (n < 0 || (size_t)n >= outsz)
+		return -1;
+	return n;
+}
+
 enum http_next
 http_begin(const struct http_ctx *ctx, const struct http_req *req,
     struct http_resp *resp, struct stream_req *stream, size_t *body_max)
 {
 	const char	*route = route_of(req->path);
 	const char	*method = req->method ? req->method : "";
-	char		 text[4096];
+	char		 text[HTTP_BODY_MAX];
 	long long	 clen;
 	char		*end;
 	int		 n;
@@ -365,6 +541,8 @@ http_begin(const struct http_ctx *ctx, const struct http_req *req,
 		}
 		return HTTP_READ_BODY;
 	}
+	if (strcmp(route, "disconnect") == 0)
+		return begin_disconnect(ctx, req, resp);
 	if (strcmp(route, "metrics") == 0 || strcmp(route, "healthz") == 0) {
 		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
 			http_error(resp, 405, "use GET");
@@ -386,7 +564,7 @@ http_begin(const struct http_ctx *ctx, const struct http_req *req,
 		return HTTP_RESPOND;
 	}
 	http_error(resp, 404, "not found (the API is /events, /publish,"
-	    " /metrics, /healthz)");
+	    " /metrics, /healthz, /disconnect; WebSocket: /ws)");
 	return HTTP_RESPOND;
 }
 

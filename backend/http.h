@@ -7,7 +7,9 @@
  *   POST /publish  authenticated, body parsed, committed, 201 {"id":..}
  *   GET  /metrics  Prometheus text
  *   GET  /healthz  "ok"
+ *   POST /disconnect  admin token: end every stream (demo, operators)
  *   OPTIONS        CORS preflight for /events and /publish
+ *   GET  /ws       (on the WebSocket socket) http_ws_begin
  *
  * Routing looks at the last path segment, so the API can be mounted under
  * any prefix (/api/events works like /events).
@@ -21,6 +23,7 @@
 #include "body.h"
 #include "config.h"
 #include "hub.h"
+#include "wshandshake.h"
 
 /* The CGI variables we use (RFC 3875, 4.1); any may be NULL. */
 struct http_req {
@@ -54,6 +57,9 @@ struct http_ctx {
 			    uint64_t *seq);
 	void		*publish_arg;
 	const char	*epoch;
+	/* End every open stream (POST /disconnect); NULL: not offered. */
+	void		(*disconnect)(void *arg);
+	void		*disconnect_arg;
 };
 
 enum http_next {
@@ -69,6 +75,21 @@ enum http_next {
 enum http_next http_begin(const struct http_ctx *ctx,
     const struct http_req *req, struct http_resp *resp,
     struct stream_req *stream, size_t *body_max);
+
+/*
+ * Look at a WebSocket handshake that wshandshake.c found well-formed: the
+ * route (/ws), Origin, the query (topic, lastEventId, token), the token,
+ * the subscriber limit. HTTP_STREAM with stream filled in (hand the
+ * connection to the hub), or HTTP_RESPOND with an error in resp.
+ */
+enum http_next http_ws_begin(const struct http_ctx *ctx,
+    const struct ws_handshake *hs, struct http_resp *resp,
+    struct stream_req *stream);
+
+/* A whole HTTP/1.1 response head for resp (Connection: close), as the
+ * WebSocket socket answers a refused handshake. Length, or -1. */
+int http_format_response(const struct http_resp *resp, char *out,
+    size_t outsz);
 
 /* Finish a POST /publish whose body (len bytes) was read. Fills resp. */
 void http_publish(const struct http_ctx *ctx, const struct http_req *req,

@@ -30,11 +30,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "body.h"
 #include "evlog.h"
 #include "hub.h"
 #include "log.h"
 #include "metrics.h"
 #include "sse.h"
+#include "wsconn.h"
+#include "wsmsg.h"
 
 #define FCGI_HEADER_LEN		8
 #define FCGI_VERSION_1		1
@@ -75,12 +78,32 @@ struct tail_ev {
 	uint64_t	 seq;
 	uint64_t	 end_off;	/* tail bytes up to and including this */
 	uint32_t	 len;		/* encoded SSE bytes */
+	uint32_t	 ws_len;	/* WebSocket frame bytes, 0 = none */
 	uint16_t	 topic_len;
 	char		*sse;		/* points into mem[] */
-	char		 mem[];		/* topic, NUL, SSE bytes */
+	char		*ws;		/* points into mem[], if ws_len */
+	char		 mem[];		/* topic, NUL, SSE bytes, frame */
 };
 
 enum sub_state { SUB_REPLAY, SUB_LIVE };
+
+/*
+ * What a WebSocket subscriber has beyond a stream. It outlives its sub
+ * while publishes it sent are still being committed (inflight > 0), so
+ * that their results find out the client has gone; only the hub thread
+ * touches it.
+ */
+struct wsub {
+	struct hub	*h;
+	struct sub	*s;		/* NULL once the connection closed */
+	struct wsconn	*conn;
+	int64_t		 last_rx_ms;	/* a frame came in */
+	int64_t		 last_ping_ms;
+	unsigned long	 rx_seen;
+	uint32_t	 inflight;	/* publishes waiting for their commit */
+	uint16_t	 close_code;	/* for a graceful end; 0 = 1001 */
+	uint8_t		 may_publish;	/* showed a publish token */
+};
 
 struct sub {
 	int		 fd;
@@ -100,6 +123,7 @@ struct sub {
 	int64_t		 last_write_ms;
 	int64_t		 drain_until;	/* dropped: finish what is pending,
 					 * then end cleanly, or cut then */
+	struct wsub	*w;		/* FRAMING_WS only */
 	char		*pend;		/* unsent bytes, already framed */
 	uint32_t	 pend_len;
 	uint32_t	 pend_off;
@@ -137,6 +161,11 @@ struct hub {
 	uint64_t	 tail_bytes;
 	uint64_t	 last_seq;	/* newest seq read from the log */
 	int		 tail_grew;
+	int		 ws_enabled;	/* encode WebSocket frames too */
+
+	struct asyncpub	*publisher;
+	struct pubjob	*done_head, **done_tail;	/* under adopt_mtx */
+	atomic_int	 disconnect;	/* hub_disconnect_all() asked */
 
 	struct sub	**subs;
 	size_t		 nsubs, subs_cap;
@@ -241,7 +270,7 @@ tail_evict_oldest(struct hub *h)
 
 	h->ring[h->base_pos & h->ring_mask] = NULL;
 	h->base_off = e->end_off;
-	h->tail_bytes -= e->len;
+	h->tail_bytes -= (uint64_t)e->len + e->ws_len;
 	h->base_pos++;
 	free(e);
 }
@@ -252,8 +281,8 @@ ingest_row(void *arg, const struct evlog_row *row)
 	struct hub	*h = arg;
 	struct tail_ev	*e;
 	char		 id[EVENT_ID_MAX + 1];
-	size_t		 max;
-	ssize_t		 n;
+	size_t		 max, wmax = 0;
+	ssize_t		 n, wn = 0;
 
 	if (row->seq <= h->last_seq)
 		return 0;
@@ -265,34 +294,45 @@ ingest_row(void *arg, const struct evlog_row *row)
 	}
 	eventid_format(id, sizeof(id), evlog_epoch(h->log), row->seq);
 	max = sse_encoded_max(row->event_len, row->data_len);
-	if (scratch_reserve(h, max) == -1)
+	if (h->ws_enabled)
+		wmax = wsmsg_event_max(row->topic_len, row->event_len,
+		    row->data_len);
+	if (scratch_reserve(h, max + wmax) == -1)
 		return -1;
-	n = sse_encode(h->scratch, h->scratch_cap, id, row->event,
+	n = sse_encode(h->scratch, max, id, row->event,
 	    row->event_len, row->data, row->data_len);
-	if (n < 0) {
+	if (n >= 0 && h->ws_enabled)
+		wn = wsmsg_event(h->scratch + n, wmax, id, row->topic,
+		    row->topic_len, row->event, row->event_len, row->data,
+		    row->data_len);
+	if (n < 0 || wn < 0) {
 		/* Only a hand-edited database can hold such a name. */
 		log_warn("event %llu: cannot be encoded, skipped",
 		    (unsigned long long)row->seq);
 		h->last_seq = row->seq;
 		return 0;
 	}
-	if ((e = malloc(sizeof(*e) + row->topic_len + 1 + (size_t)n)) == NULL)
+	if ((e = malloc(sizeof(*e) + row->topic_len + 1 + (size_t)n +
+	    (size_t)wn)) == NULL)
 		return -1;
 	e->seq = row->seq;
 	e->len = (uint32_t)n;
+	e->ws_len = (uint32_t)wn;
 	e->topic_len = (uint16_t)row->topic_len;
 	memcpy(e->mem, row->topic, row->topic_len);
 	e->mem[row->topic_len] = '\0';
 	e->sse = e->mem + row->topic_len + 1;
-	memcpy(e->sse, h->scratch, (size_t)n);
+	e->ws = e->sse + n;
+	/* Both encodings sit next to each other in the scratch buffer. */
+	memcpy(e->sse, h->scratch, (size_t)n + (size_t)wn);
 
 	while (h->end_pos - h->base_pos >= h->ring_mask + 1 ||
 	    (h->end_pos > h->base_pos &&
-	    h->tail_bytes + e->len > TAIL_BYTES_MAX))
+	    h->tail_bytes + e->len + e->ws_len > TAIL_BYTES_MAX))
 		tail_evict_oldest(h);
 	h->end_off += e->len;
 	e->end_off = h->end_off;
-	h->tail_bytes += e->len;
+	h->tail_bytes += (uint64_t)e->len + e->ws_len;
 	h->ring[h->end_pos & h->ring_mask] = e;
 	h->end_pos++;
 	h->last_seq = e->seq;
@@ -344,7 +384,7 @@ sub_want_out(struct hub *h, struct sub *s, int on)
 	if (s->want_out == on)
 		return;
 	memset(&ev, 0, sizeof(ev));
-	ev.events = (s->framing == FRAMING_FCGI ? EPOLLIN | EPOLLRDHUP : 0) |
+	ev.events = (s->framing != FRAMING_RAW ? EPOLLIN | EPOLLRDHUP : 0) |
 	    (on ? EPOLLOUT : 0);
 	ev.data.ptr = s;
 	if (epoll_ctl(h->epfd, EPOLL_CTL_MOD, s->fd, &ev) == -1) {
@@ -493,6 +533,212 @@ sub_flush_pending(struct hub *h, struct sub *s)
 	return 1;
 }
 
+/* ---- WebSocket subscribers ------------------------------------------ */
+
+static ssize_t
+ws_io_recv(void *arg, void *buf, size_t len)
+{
+	struct wsub *w = arg;
+
+	return read(w->s->fd, buf, len);
+}
+
+static ssize_t
+ws_io_send(void *arg, const void *buf, size_t len)
+{
+	struct wsub *w = arg;
+
+	return write(w->s->fd, buf, len);
+}
+
+static void
+ws_reply_error(struct wsub *w, const char *reason)
+{
+	char	 out[512];
+	ssize_t	 n;
+
+	if ((n = wsmsg_error(out, sizeof(out), reason)) > 0)
+		wsconn_queue_text(w->conn, out, (size_t)n);
+}
+
+static int
+ws_topic_open(const struct config *cfg, const char *topic)
+{
+	int i;
+
+	for (i = 0; i < cfg->nws_topics; i++)
+		if (strcmp(cfg->ws_topics[i], topic) == 0)
+			return 1;
+	return 0;
+}
+
+/* A text message from the client: an event to publish. */
+static void
+ws_on_text(void *arg, const char *msg, size_t len)
+{
+	struct wsub	*w = arg;
+	struct hub	*h = w->h;
+	struct pubjob	*job;
+	const char	*reason;
+	int		 rc;
+
+	METRIC_ADD(ws_messages, 1);
+	if (wsconn_closing(w->conn))
+		return;
+	if (h->publisher == NULL) {
+		ws_reply_error(w, "publishing is not available here");
+		return;
+	}
+	if (w->inflight >= WS_INFLIGHT_MAX) {
+		ws_reply_error(w, "too many publishes waiting for their"
+		    " commit; wait for the acks");
+		return;
+	}
+	if ((job = calloc(1, sizeof(*job))) == NULL) {
+		ws_reply_error(w, "out of memory");
+		return;
+	}
+	rc = body_parse_publish("application/json", msg, len,
+	    h->cfg->max_event_size, &job->req, &reason);
+	if (rc != 0) {
+		free(job);
+		ws_reply_error(w, reason);
+		return;
+	}
+	/* Anonymous publishing is limited to the configured topics; a
+	 * token shown at connect time opens every topic. */
+	if (!w->may_publish && !ws_topic_open(h->cfg, job->req.topic)) {
+		body_free(&job->req);
+		free(job);
+		ws_reply_error(w, "not allowed to publish to this topic"
+		    " (connect with a publish token)");
+		return;
+	}
+	job->owner = w;
+	w->inflight++;
+	asyncpub_submit(h->publisher, job);
+}
+
+/* Send what wsconn has queued (acks, pongs, pings, close), unless one of
+ * our own frames is half written; notice the end of the connection. */
+static void
+ws_service(struct hub *h, struct sub *s)
+{
+	struct wsconn	*c = s->w->conn;
+	int		 r;
+
+	if (s->dead)
+		return;
+	if (s->pend == NULL && wsconn_want_write(c)) {
+		r = wsconn_flush(c);
+		if (r == -1) {
+			sub_kill(h, s, 0);
+			return;
+		}
+		s->last_write_ms = now_ms();
+		if (r == 0) {
+			sub_want_out(h, s, 1);
+			return;
+		}
+	}
+	if (wsconn_finished(c))
+		sub_kill(h, s, 0);
+}
+
+/* Read what the client sent; -1 if it went away. */
+static void
+ws_on_readable(struct hub *h, struct sub *s)
+{
+	struct wsub *w = s->w;
+
+	if (wsconn_read(w->conn) == -1) {
+		sub_kill(h, s, 0);
+		return;
+	}
+	if (wsconn_frames_received(w->conn) != w->rx_seen) {
+		w->rx_seen = wsconn_frames_received(w->conn);
+		w->last_rx_ms = now_ms();
+	}
+	if (wsconn_close_sent(w->conn) != 0 && w->close_code == 0) {
+		/* wsconn refused what the client sent (1002, 1003, ...). */
+		w->close_code = wsconn_close_sent(w->conn);
+		if (w->close_code != 1000)
+			METRIC_ADD(ws_protocol_closes, 1);
+	}
+	ws_service(h, s);
+}
+
+/*
+ * End a stream on purpose. SSE ends its response; a WebSocket sends a
+ * close frame with code and waits (at most SLOW_DRAIN_MS) for the client's
+ * close, so that its last frames are not lost to a reset.
+ */
+static void
+sub_end(struct hub *h, struct sub *s, uint16_t code, int64_t now)
+{
+	if (s->dead)
+		return;
+	if (s->framing != FRAMING_WS) {
+		sub_kill(h, s, 1);
+		return;
+	}
+	if (!wsconn_closing(s->w->conn)) {
+		s->w->close_code = code;
+		wsconn_close(s->w->conn, code, code == 1012 ?
+		    "disconnected by the operator; resume with lastEventId" :
+		    code == 1013 ? "too far behind; resume with lastEventId" :
+		    "server going away; resume with lastEventId");
+	}
+	if (s->drain_until == 0 || s->drain_until > now + SLOW_DRAIN_MS)
+		s->drain_until = now + SLOW_DRAIN_MS;
+	ws_service(h, s);
+}
+
+static void
+wsub_release(struct wsub *w)
+{
+	if (w->s == NULL && w->inflight == 0)
+		free(w);
+}
+
+/* Results of WebSocket publishes, on the hub thread: ack each client. */
+static void
+ws_take_done(struct hub *h)
+{
+	struct pubjob	*list, *job;
+	struct wsub	*w;
+	char		 id[EVENT_ID_MAX + 1], out[128];
+	ssize_t		 n;
+
+	pthread_mutex_lock(&h->adopt_mtx);
+	list = h->done_head;
+	h->done_head = NULL;
+	h->done_tail = &h->done_head;
+	pthread_mutex_unlock(&h->adopt_mtx);
+	while ((job = list) != NULL) {
+		list = job->next;
+		w = job->owner;
+		w->inflight--;
+		if (w->s != NULL && !w->s->dead) {
+			if (job->ok) {
+				eventid_format(id, sizeof(id),
+				    evlog_epoch(h->log), job->seq);
+				n = wsmsg_ack(out, sizeof(out), id);
+				if (n > 0)
+					wsconn_queue_text(w->conn, out,
+					    (size_t)n);
+				METRIC_ADD(ws_acked, 1);
+			} else
+				ws_reply_error(w, "the event could not be"
+				    " stored; try again");
+			ws_service(h, w->s);
+		}
+		wsub_release(w);
+		body_free(&job->req);
+		free(job);
+	}
+}
+
 /* ---- subscribers: what to send ---------------------------------------- */
 
 static int
@@ -524,7 +770,7 @@ sub_live_step(struct hub *h, struct sub *s)
 	struct iovec	 iov[IOV_BATCH];
 	struct tail_ev	*e;
 	uint64_t	 pos;
-	size_t		 total = 0;
+	size_t		 total = 0, len;
 	int		 n = 0, replayed = 0;
 
 	if (s->tail_pos < h->base_pos) {
@@ -537,11 +783,13 @@ sub_live_step(struct hub *h, struct sub *s)
 		e = tail_at(h, pos);
 		if (e->seq > s->cursor &&
 		    sub_matches(s, e->mem, e->topic_len)) {
-			if (total + e->len > WRITE_BATCH_BYTES && n > 0)
+			len = s->framing == FRAMING_WS ? e->ws_len : e->len;
+			if (total + len > WRITE_BATCH_BYTES && n > 0)
 				break;
-			iov[n].iov_base = e->sse;
-			iov[n++].iov_len = e->len;
-			total += e->len;
+			iov[n].iov_base = s->framing == FRAMING_WS ? e->ws :
+			    e->sse;
+			iov[n++].iov_len = len;
+			total += len;
 			replayed += e->seq <= s->history_end;
 		}
 		if (e->seq > s->cursor)
@@ -584,11 +832,20 @@ replay_row(void *arg, const struct evlog_row *row)
 	if (row->event_len > EVENT_NAME_MAX)
 		return 0;
 	eventid_format(id, sizeof(id), evlog_epoch(h->log), row->seq);
-	max = sse_encoded_max(row->event_len, row->data_len);
+	if (c->s->framing == FRAMING_WS)
+		max = wsmsg_event_max(row->topic_len, row->event_len,
+		    row->data_len);
+	else
+		max = sse_encoded_max(row->event_len, row->data_len);
 	if (scratch_reserve(h, c->used + max) == -1)
 		return -1;
-	n = sse_encode(h->scratch + c->used, h->scratch_cap - c->used, id,
-	    row->event, row->event_len, row->data, row->data_len);
+	if (c->s->framing == FRAMING_WS)
+		n = wsmsg_event(h->scratch + c->used, max, id, row->topic,
+		    row->topic_len, row->event, row->event_len, row->data,
+		    row->data_len);
+	else
+		n = sse_encode(h->scratch + c->used, max, id, row->event,
+		    row->event_len, row->data, row->data_len);
 	if (n < 0)
 		return 0;
 	c->used += (size_t)n;
@@ -619,7 +876,12 @@ send_gap(struct hub *h, struct sub *s, const char *asked, uint64_t first,
 	} else
 		snprintf(data, sizeof(data),
 		    "{\"lastEventId\":\"%s\",\"firstAvailableId\":null}", asked);
-	n = sse_encode(out, sizeof(out), id, "gap", 3, data, strlen(data));
+	if (s->framing == FRAMING_WS)
+		n = wsmsg_gap(out, sizeof(out), id, asked,
+		    first != 0 ? firstid : NULL);
+	else
+		n = sse_encode(out, sizeof(out), id, "gap", 3, data,
+		    strlen(data));
 	if (n < 0)
 		return -1;
 	METRIC_ADD(gaps, 1);
@@ -691,6 +953,10 @@ sub_pump(struct hub *h, struct sub *s)
 	for (i = 0; i < PUMP_BUDGET; i++) {
 		if (s->dead || s->pend != NULL || s->drain_until != 0)
 			return;
+		/* Frames of wsconn's first: ours must not cut into them. */
+		if (s->framing == FRAMING_WS && (wsconn_want_write(s->w->conn) ||
+		    wsconn_closing(s->w->conn)))
+			return;
 		if (s->state == SUB_REPLAY)
 			r = sub_replay_step(h, s);
 		else
@@ -708,6 +974,7 @@ sub_free(struct hub *h, struct sub *s)
 {
 	unsigned char	 end[2 * FCGI_HEADER_LEN + 8];
 	struct sub	*last;
+	int		 i;
 
 	if (s->graceful && s->pend == NULL) {
 		if (s->framing == FRAMING_FCGI) {
@@ -719,6 +986,25 @@ sub_free(struct hub *h, struct sub *s)
 			if (write(s->fd, end, sizeof(end)) == -1)
 				log_debug("end of stream: %s", strerror(errno));
 		}
+		if (s->framing == FRAMING_WS &&
+		    !wsconn_closing(s->w->conn)) {
+			wsconn_close(s->w->conn, s->w->close_code ?
+			    s->w->close_code : 1001, "server going away;"
+			    " resume with lastEventId");
+			wsconn_flush(s->w->conn);
+		}
+	}
+	if (s->framing == FRAMING_WS) {
+		/* Read what the client sent last (a pong, its close): closing
+		 * with unread input would reset the connection, and the client
+		 * could lose our close frame. */
+		for (i = 0; i < 64 && read(s->fd, end, sizeof(end)) > 0; i++)
+			;
+		wsconn_free(s->w->conn);
+		s->w->conn = NULL;
+		s->w->s = NULL;
+		wsub_release(s->w);
+		METRIC_ADD(ws_connections, -1);
 	}
 	if (s->pend != NULL)
 		METRIC_ADD(bytes_queued,
@@ -757,12 +1043,31 @@ sweep_dead(struct hub *h)
 	}
 }
 
+/* A WebSocket hand-off carries the handshake's answer. */
+static int
+s_framing_ws(const struct stream_req *req)
+{
+	return req->ws_accept[0] != '\0';
+}
+
 static size_t
 header_block(struct hub *h, const struct stream_req *req, char *out,
     size_t outsz)
 {
 	unsigned long	 jitter, retry;
 	int		 n;
+
+	if (s_framing_ws(req)) {
+		n = snprintf(out, outsz,
+		    "HTTP/1.1 101 Switching Protocols\r\n"
+		    "Upgrade: websocket\r\n"
+		    "Connection: Upgrade\r\n"
+		    "Sec-WebSocket-Accept: %s\r\n"
+		    "\r\n", req->ws_accept);
+		if (n < 0 || (size_t)n >= outsz)
+			return 0;
+		return (size_t)n;
+	}
 
 	/* +-RETRY_JITTER_PERCENT around the hint, per connection, so that a
 	 * mass disconnect does not reconnect as one herd. */
@@ -836,6 +1141,10 @@ sub_start(struct hub *h, struct sub *s, const struct stream_req *req)
 	return 0;
 }
 
+static const struct wsconn_io ws_io = {
+	ws_io_recv, ws_io_send, ws_on_text
+};
+
 static void
 adopt_one(struct hub *h, struct handoff *ho)
 {
@@ -868,8 +1177,19 @@ adopt_one(struct hub *h, struct handoff *ho)
 	flags = fcntl(s->fd, F_GETFL);
 	if (flags == -1 || fcntl(s->fd, F_SETFL, flags | O_NONBLOCK) == -1)
 		goto fail;
+	if (s->framing == FRAMING_WS) {
+		if ((s->w = calloc(1, sizeof(*s->w))) == NULL)
+			goto fail;
+		s->w->h = h;
+		s->w->s = s;
+		s->w->may_publish = (uint8_t)ho->req.ws_may_publish;
+		s->w->last_rx_ms = s->w->last_ping_ms = now_ms();
+		if (wsconn_new(&s->w->conn, config_ws_max_message(h->cfg),
+		    &ws_io, s->w) == -1)
+			goto fail;
+	}
 	memset(&ev, 0, sizeof(ev));
-	ev.events = s->framing == FRAMING_FCGI ? EPOLLIN | EPOLLRDHUP : 0;
+	ev.events = s->framing != FRAMING_RAW ? EPOLLIN | EPOLLRDHUP : 0;
 	ev.data.ptr = s;
 	if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, s->fd, &ev) == -1) {
 		log_err("epoll_ctl add: %s", strerror(errno));
@@ -878,6 +1198,8 @@ adopt_one(struct hub *h, struct handoff *ho)
 	s->idx = (uint32_t)h->nsubs;
 	h->subs[h->nsubs++] = s;
 	METRIC_ADD(streams_opened, 1);
+	if (s->framing == FRAMING_WS)
+		METRIC_ADD(ws_connections, 1);
 	/* subscribers was counted by hub_adopt (so that the limit holds
 	 * before the hand-off is processed). */
 	if (sub_start(h, s, &ho->req) == -1) {
@@ -890,6 +1212,10 @@ fail:
 	log_err("cannot adopt stream: %s", strerror(errno));
 	METRIC_ADD(subscribers, -1);
 	close(ho->fd);
+	if (s != NULL && s->w != NULL) {
+		wsconn_free(s->w->conn);
+		free(s->w);
+	}
 	free(s);
 }
 
@@ -929,6 +1255,10 @@ drop_slow(struct hub *h, int64_t now)
 		lag = s->pend_len - s->pend_off;
 		if (s->tail_pos >= h->base_pos)
 			lag += h->end_off - tail_off_before(h, s->tail_pos);
+		/* The offsets count SSE bytes; a frame is larger by its
+		 * JSON, never by twice. */
+		if (s->framing == FRAMING_WS)
+			lag *= 2;
 		if (lag <= h->cfg->backlog_bound)
 			continue;
 		/* Only its own topics count: measure them exactly. */
@@ -938,7 +1268,8 @@ drop_slow(struct hub *h, int64_t now)
 			e = tail_at(h, pos);
 			if (e->seq > s->cursor &&
 			    sub_matches(s, e->mem, e->topic_len))
-				lag += e->len;
+				lag += s->framing == FRAMING_WS ? e->ws_len :
+				    e->len;
 		}
 		if (lag > h->cfg->backlog_bound) {
 			log_info("subscriber fd %d: %llu bytes behind, dropped"
@@ -1032,6 +1363,32 @@ beat_tick_ms(const struct hub *h)
 	return tick;
 }
 
+/* Ping a WebSocket whose client has been quiet for a heartbeat (or to
+ * which nothing was written); drop it when a ping went unanswered for
+ * another one. Proxies that close idle tunnels (lighttpd after
+ * server.max-read-idle) see traffic both ways. */
+static void
+ws_heartbeat(struct hub *h, struct sub *s, int64_t now)
+{
+	struct wsub	*w = s->w;
+	int64_t		 hb = h->cfg->heartbeat_ms;
+
+	if (s->dead || s->drain_until != 0)
+		return;
+	if (now - w->last_rx_ms >= 2 * hb) {
+		log_info("websocket fd %d: no answer to ping for %lld ms,"
+		    " dropped", s->fd, (long long)(now - w->last_rx_ms));
+		sub_kill(h, s, 0);
+		return;
+	}
+	if ((now - w->last_rx_ms >= hb || now - s->last_write_ms >= hb) &&
+	    now - w->last_ping_ms >= hb) {
+		wsconn_ping(w->conn);
+		w->last_ping_ms = now;
+		ws_service(h, s);
+	}
+}
+
 static void
 heartbeat(struct hub *h, int64_t now)
 {
@@ -1042,6 +1399,10 @@ heartbeat(struct hub *h, int64_t now)
 		s = h->subs[i];
 		if (s->drain_until != 0 && now >= s->drain_until) {
 			sub_kill(h, s, 0);	/* it never took its queue */
+			continue;
+		}
+		if (s->framing == FRAMING_WS) {
+			ws_heartbeat(h, s, now);
 			continue;
 		}
 		if (s->dead || s->pend != NULL || s->drain_until != 0 ||
@@ -1060,6 +1421,14 @@ on_sub_event(struct hub *h, struct sub *s, uint32_t events)
 
 	if (s->dead)
 		return;
+	if (s->framing == FRAMING_WS &&
+	    (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+		/* A close frame may come with the FIN: read it first. */
+		ws_on_readable(h, s);
+		if (s->dead)
+			return;
+		events &= ~(uint32_t)(EPOLLIN | EPOLLRDHUP);
+	}
 	if (events & EPOLLIN) {
 		/* Records after the request (e.g. an empty FCGI_STDIN) mean
 		 * nothing to a stream; EOF means the client left. */
@@ -1086,11 +1455,28 @@ on_sub_event(struct hub *h, struct sub *s, uint32_t events)
 	if (events & EPOLLOUT) {
 		if (sub_flush_pending(h, s) != 1)
 			return;
-		if (s->drain_until != 0)
-			sub_kill(h, s, 1);	/* dropped: end it cleanly */
+		if (s->framing == FRAMING_WS) {
+			ws_service(h, s);
+			if (s->dead || wsconn_want_write(s->w->conn))
+				return;
+		}
+		if (s->drain_until != 0)	/* dropped: end it cleanly */
+			sub_end(h, s, 1013, now_ms());
 		else
 			sub_pump(h, s);
 	}
+}
+
+/* POST /disconnect: every stream ends; clients come back and resume. */
+static void
+disconnect_all(struct hub *h, int64_t now)
+{
+	size_t i;
+
+	log_info("disconnecting all %zu streams (asked by POST /disconnect)",
+	    h->nsubs);
+	for (i = 0; i < h->nsubs; i++)
+		sub_end(h, h->subs[i], 1012, now);
 }
 
 static void
@@ -1155,7 +1541,10 @@ hub_run(struct hub *h)
 				on_sub_event(h, evs[i].data.ptr, evs[i].events);
 		}
 		adopt_pending(h);
+		ws_take_done(h);
 		now = now_ms();
+		if (atomic_exchange(&h->disconnect, 0))
+			disconnect_all(h, now);
 		if (notified || now >= h->next_poll_ms) {
 			tail_ingest(h);
 			h->next_poll_ms = now + POLL_INTERVAL_MS;
@@ -1219,6 +1608,8 @@ hub_create(struct hub **out, const char *dbpath, int create,
 	h->exit_when_idle = exit_when_idle;
 	pthread_mutex_init(&h->adopt_mtx, NULL);
 	h->adopt_tail = &h->adopt_head;
+	h->done_tail = &h->done_head;
+	h->ws_enabled = cfg->ws[0] != '\0';
 	if (getrandom(&h->rnd, sizeof(h->rnd), 0) != sizeof(h->rnd) ||
 	    h->rnd == 0)
 		h->rnd = (uint64_t)time(NULL) | 1;
@@ -1301,6 +1692,34 @@ hub_notify(struct hub *h)
 }
 
 void
+hub_set_publisher(struct hub *h, struct asyncpub *p)
+{
+	h->publisher = p;
+}
+
+void
+hub_publish_done(void *arg, struct pubjob *list)
+{
+	struct hub	*h = arg;
+	struct pubjob	*last;
+
+	for (last = list; last->next != NULL; last = last->next)
+		;
+	pthread_mutex_lock(&h->adopt_mtx);
+	*h->done_tail = list;
+	h->done_tail = &last->next;
+	pthread_mutex_unlock(&h->adopt_mtx);
+	hub_notify(h);
+}
+
+void
+hub_disconnect_all(struct hub *h)
+{
+	atomic_store(&h->disconnect, 1);
+	hub_notify(h);
+}
+
+void
 hub_stop(struct hub *h)
 {
 	atomic_store(&h->stop, 1);
@@ -1316,6 +1735,16 @@ refuse_stopping(const struct handoff *ho)
 	unsigned char	 rec[3 * FCGI_HEADER_LEN + 8 + sizeof(body)];
 	size_t		 len = sizeof(body) - 1, off = 0;
 
+	static const char ws_body[] = "HTTP/1.1 503 Service Unavailable\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Length: 23\r\nConnection: close\r\n"
+	    "Retry-After: 1\r\n\r\nthe server is stopping\n";
+
+	if (ho->framing == FRAMING_WS) {
+		if (write(ho->fd, ws_body, sizeof(ws_body) - 1) == -1)
+			log_debug("refusing a websocket: %s", strerror(errno));
+		return;
+	}
 	if (ho->framing == FRAMING_FCGI) {
 		fcgi_header(rec, FCGI_STDOUT, ho->reqid, len);
 		off = FCGI_HEADER_LEN;
@@ -1352,6 +1781,8 @@ hub_free(struct hub *h)
 		close(ho->fd);
 		free(ho);
 	}
+	/* Results that came after the loop ended: their clients are gone. */
+	ws_take_done(h);
 	if (h->ring != NULL)
 		while (h->base_pos < h->end_pos)
 			tail_evict_oldest(h);

@@ -27,9 +27,11 @@
 
 #include <stdint.h>
 
+#include "asyncpub.h"
 #include "config.h"
 #include "eventid.h"
 #include "bounds.h"
+#include "wshandshake.h"
 
 struct hub;
 
@@ -37,6 +39,7 @@ struct hub;
 enum hub_framing {
 	FRAMING_FCGI,	/* FastCGI FCGI_STDOUT records, then FCGI_END_REQUEST */
 	FRAMING_RAW,	/* plain bytes (CGI: our stdout) */
+	FRAMING_WS,	/* WebSocket frames after a 101 (our own socket) */
 };
 
 /* A validated GET /events, as http.c hands it over. */
@@ -47,6 +50,10 @@ struct stream_req {
 	struct resume_point	resume;
 	char			resume_raw[RESUME_ID_MAX + 1];	/* as sent */
 	char			allow_origin[ORIGIN_MAX + 1];	/* "" = none */
+	/* WebSocket only: the handshake's answer, and whether the client
+	 * showed a publish token (else only ws_publish_topic topics). */
+	char			ws_accept[WS_ACCEPT_LEN + 1];
+	int			ws_may_publish;
 };
 
 /*
@@ -72,6 +79,20 @@ int hub_adopt(struct hub *h, int fd, uint16_t request_id,
 /* New events were committed: read them into the tail now. Safe from any
  * thread and from a signal handler. */
 void hub_notify(struct hub *h);
+
+/*
+ * Publish what WebSocket clients send through p (set before hub_run();
+ * without it they get an error). hub_publish_done() is the asyncpub done
+ * callback that brings the results back to the hub thread, which answers
+ * each client with its ack.
+ */
+void hub_set_publisher(struct hub *h, struct asyncpub *p);
+void hub_publish_done(void *hub, struct pubjob *list);
+
+/* End every stream and WebSocket now (POST /disconnect, the demo's "drop
+ * all connections"): SSE streams end cleanly, WebSockets close with 1012.
+ * Clients reconnect and resume. Safe from any thread. */
+void hub_disconnect_all(struct hub *h);
 
 /* Ask hub_run() to end its streams cleanly and return. Safe from any
  * thread and from a signal handler. */

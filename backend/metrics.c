@@ -9,7 +9,7 @@ int
 metrics_render(char *out, size_t outsz)
 {
 	unsigned long long first, last, count;
-	int n;
+	int n, m;
 
 	first = METRIC_GET(log_first_seq);
 	last = METRIC_GET(log_last_seq);
@@ -68,5 +68,26 @@ metrics_render(char *out, size_t outsz)
 	    METRIC_GET(tail_events), METRIC_GET(tail_bytes));
 	if (n < 0 || (size_t)n >= outsz)
 		return -1;
-	return n;
+	m = snprintf(out + n, outsz - (size_t)n,
+	    "# HELP ssereplay_ws_connections Open WebSocket connections (also counted in ssereplay_subscribers).\n"
+	    "# TYPE ssereplay_ws_connections gauge\n"
+	    "ssereplay_ws_connections %ld\n"
+	    "# HELP ssereplay_ws_refused_total WebSocket handshakes refused (bad request, origin, token, limits).\n"
+	    "# TYPE ssereplay_ws_refused_total counter\n"
+	    "ssereplay_ws_refused_total %llu\n"
+	    "# HELP ssereplay_ws_messages_total WebSocket messages received from clients.\n"
+	    "# TYPE ssereplay_ws_messages_total counter\n"
+	    "ssereplay_ws_messages_total %llu\n"
+	    "# HELP ssereplay_ws_acked_total Events published over WebSocket and acknowledged.\n"
+	    "# TYPE ssereplay_ws_acked_total counter\n"
+	    "ssereplay_ws_acked_total %llu\n"
+	    "# HELP ssereplay_ws_protocol_closes_total WebSocket connections closed for a protocol error (1002, 1003, 1007, 1009).\n"
+	    "# TYPE ssereplay_ws_protocol_closes_total counter\n"
+	    "ssereplay_ws_protocol_closes_total %llu\n",
+	    METRIC_GET(ws_connections), METRIC_GET(ws_refused),
+	    METRIC_GET(ws_messages), METRIC_GET(ws_acked),
+	    METRIC_GET(ws_protocol_closes));
+	if (m < 0 || (size_t)m >= outsz - (size_t)n)
+		return -1;
+	return n + m;
 }

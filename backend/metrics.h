@@ -24,6 +24,11 @@ struct metrics {
 	atomic_ullong		log_last_seq;		/* gauge: last assigned */
 	atomic_ullong		tail_events;		/* gauge: in-memory tail */
 	atomic_ullong		tail_bytes;
+	atomic_long		ws_connections;		/* gauge: open WebSockets */
+	atomic_ullong		ws_refused;		/* handshakes refused */
+	atomic_ullong		ws_messages;		/* messages received */
+	atomic_ullong		ws_acked;		/* publishes acknowledged */
+	atomic_ullong		ws_protocol_closes;	/* closed for a protocol error */
 };
 
 extern struct metrics metrics;
@@ -37,7 +42,7 @@ extern struct metrics metrics;
 
 /*
  * Render all metrics into out. Returns the length written, or -1 if out is
- * too small (4 KiB suffices).
+ * too small (8 KiB suffices).
  */
 int metrics_render(char *out, size_t outsz);
 

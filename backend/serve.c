@@ -13,12 +13,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "asyncpub.h"
 #include "committer.h"
 #include "fcgi.h"
 #include "http.h"
 #include "hub.h"
 #include "log.h"
 #include "serve.h"
+#include "wsserve.h"
 
 #define LISTEN_BACKLOG	1024
 
@@ -184,9 +186,18 @@ publish_via_committer(void *arg, const struct publish_req *req, uint64_t *seq)
 	return committer_publish(arg, req, seq);
 }
 
+static void
+disconnect_via_hub(void *arg)
+{
+	hub_disconnect_all(arg);
+}
+
 int
 serve_run(const struct config *cfg, int listen_fd, int inherited)
 {
+	struct asyncpub		*pub = NULL;
+	struct wsserve		*ws = NULL;
+	int			 ws_fd = -1, ws_made = 0;
 	struct committer	*com = NULL;
 	struct hub		*hub = NULL;
 	struct fcgi_pool	*pool = NULL;
@@ -195,7 +206,7 @@ serve_run(const struct config *cfg, int listen_fd, int inherited)
 	pthread_t		 hub_tid;
 	sigset_t		 set;
 	char			 err[1024];
-	int			 sig, hub_started = 0, status = 1;
+	int			 sig, hub_started = 0, status = 1, fd;
 
 	/* Block the stop signals in every thread; main takes them below. */
 	sigemptyset(&set);
@@ -215,6 +226,16 @@ serve_run(const struct config *cfg, int listen_fd, int inherited)
 	    (listen_fd = serve_listen(cfg->listen, cfg->listen_force, err,
 	    sizeof(err))) == -1)
 		goto fail;
+	if (cfg->ws[0] != '\0') {
+		if ((ws_fd = serve_listen(cfg->ws, cfg->listen_force, err,
+		    sizeof(err))) == -1)
+			goto fail;
+		ws_made = 1;
+		if (asyncpub_start(&pub, com, hub_publish_done, hub, err,
+		    sizeof(err)) == -1)
+			goto fail;
+		hub_set_publisher(hub, pub);
+	}
 	ht.hub = hub;
 	ht.rc = 0;
 	if ((errno = pthread_create(&hub_tid, NULL, hub_main, &ht)) != 0) {
@@ -228,13 +249,24 @@ serve_run(const struct config *cfg, int listen_fd, int inherited)
 	ctx.publish = publish_via_committer;
 	ctx.publish_arg = com;
 	ctx.epoch = committer_epoch(com);
+	ctx.disconnect = disconnect_via_hub;
+	ctx.disconnect_arg = hub;
 	if (fcgi_start(&pool, listen_fd, &ctx, hub, cfg->workers, err,
 	    sizeof(err)) == -1)
 		goto fail;
+	if (ws_fd != -1) {
+		/* wsserve owns the socket from here, even on failure. */
+		fd = ws_fd;
+		ws_fd = -1;
+		if (wsserve_start(&ws, fd, &ctx, hub, WS_INTAKE_THREADS, err,
+		    sizeof(err)) == -1)
+			goto fail;
+	}
 
-	log_info("serving %s, log %s (epoch %s), %d workers",
-	    inherited ? "the inherited socket" : cfg->listen, cfg->db,
-	    ctx.epoch, cfg->workers);
+	log_info("serving %s%s%s, log %s (epoch %s), %d workers",
+	    inherited ? "the inherited socket" : cfg->listen,
+	    ws != NULL ? ", WebSocket on " : "", ws != NULL ? cfg->ws : "",
+	    cfg->db, ctx.epoch, cfg->workers);
 	if (sigwait(&set, &sig) != 0)
 		sig = SIGTERM;
 	log_info("%s: stopping", strsignal(sig));
@@ -244,6 +276,7 @@ fail:
 	log_err("%s", err);
 stop:
 	/* Order: no new requests, then end the streams, then the log. */
+	wsserve_stop(ws);
 	fcgi_stop(pool);
 	if (hub_started) {
 		hub_stop(hub);
@@ -251,8 +284,15 @@ stop:
 		if (ht.rc != 0)
 			status = 1;
 	}
+	/* Publishes still queued are committed; their results find their
+	 * clients gone, and hub_free() takes them. */
+	asyncpub_stop(pub);
 	committer_stop(com);
 	hub_free(hub);
+	if (ws_fd != -1)
+		close(ws_fd);
+	if (ws_made && strncmp(cfg->ws, "unix:", 5) == 0)
+		unlink(cfg->ws + 5);
 	if (listen_fd != -1 && !inherited) {
 		close(listen_fd);
 		if (strncmp(cfg->listen, "unix:", 5) == 0)

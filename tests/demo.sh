@@ -27,7 +27,8 @@ stop() {
 trap stop INT TERM EXIT
 
 "$BIN" serve --config "$ROOT/conf/ssereplay.conf" \
-    --listen "unix:$VAR/ssereplay.sock" --db "$VAR/ssereplay.db" &
+    --listen "unix:$VAR/ssereplay.sock" --db "$VAR/ssereplay.db" \
+    --ws "unix:$VAR/ssereplay-ws.sock" &
 backend_pid=$!
 i=0
 while [ ! -S "$VAR/ssereplay.sock" ]; do
@@ -43,6 +44,7 @@ done
 
 SSEREPLAY_PORT=$PORT SSEREPLAY_DOCROOT=$ROOT/frontend \
 SSEREPLAY_SOCKET=$VAR/ssereplay.sock SSEREPLAY_VAR=$VAR \
+SSEREPLAY_WS_SOCKET=$VAR/ssereplay-ws.sock \
     lighttpd -D -f "$ROOT/conf/lighttpd.conf" &
 lighttpd_pid=$!
 i=0

@@ -256,6 +256,7 @@ ssr_start() {	# dir [extra serve flags...]
 	lighttpd_conf "$d" || return 1
 	SSEREPLAY_PORT=$LT_PORT SSEREPLAY_DOCROOT=$ROOT/frontend \
 	    SSEREPLAY_SOCKET=$d/ssereplay.sock SSEREPLAY_VAR=$d \
+	    SSEREPLAY_WS_SOCKET=$d/ssereplay-ws.sock \
 	    lighttpd -D -f "$d/lighttpd.conf" > "$d/lighttpd.out" 2>&1 &
 	LT_PID=$!
 	ALL_PIDS+=("$LT_PID")

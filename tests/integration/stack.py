@@ -109,6 +109,7 @@ class Stack(object):
                 f.write(self.tmp + "\n")
         self.port = free_port()
         self.sock = os.path.join(self.tmp, "ssereplay.sock")
+        self.ws_sock = os.path.join(self.tmp, "ssereplay-ws.sock")
         self.db = os.path.join(self.tmp, "events.db")
         self.conf = os.path.join(self.tmp, "ssereplay.conf")
         self.backend_log = os.path.join(self.tmp, "backend.log")
@@ -138,7 +139,8 @@ class Stack(object):
 
     def serve_argv(self):
         return [BIN, "serve", "--listen", "unix:" + self.sock, "--db",
-                self.db, "--config", self.conf] + self.args
+                self.db, "--ws", "unix:" + self.ws_sock,
+                "--config", self.conf] + self.args
 
     def start_backend(self, wait=True):
         assert self.backend is None or self.backend.poll() is not None
@@ -189,6 +191,7 @@ class Stack(object):
         env.update(SSEREPLAY_PORT=str(self.port),
                    SSEREPLAY_DOCROOT=os.path.join(REPO, "frontend"),
                    SSEREPLAY_SOCKET=self.sock,
+                   SSEREPLAY_WS_SOCKET=self.ws_sock,
                    SSEREPLAY_VAR=self.tmp)
         out = open(self.lighttpd_log, "ab")
         self.lighttpd = subprocess.Popen(

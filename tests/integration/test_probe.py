@@ -26,7 +26,8 @@ def _lighttpd_copy(st, edit):
         f.write(text)
     env = dict(os.environ, SSEREPLAY_PORT=str(st.port),
                SSEREPLAY_DOCROOT=os.path.join(REPO, "frontend"),
-               SSEREPLAY_SOCKET=st.sock, SSEREPLAY_VAR=st.tmp)
+               SSEREPLAY_SOCKET=st.sock, SSEREPLAY_VAR=st.tmp,
+               SSEREPLAY_WS_SOCKET=st.ws_sock)
     out = open(st.lighttpd_log, "ab")
     st.lighttpd = subprocess.Popen([LIGHTTPD, "-D", "-f", path],
                                    stdin=subprocess.DEVNULL, stdout=out,

@@ -139,6 +139,7 @@ class Deployment(Stack):
         self.data = os.path.join(self.tmp, "data")
         os.mkdir(self.data)
         self.sock = os.path.join(self.data, "ssereplay.sock")
+        self.ws_sock = os.path.join(self.data, "ssereplay-ws.sock")
         self.db = os.path.join(self.data, "events.db")
         if self.user:
             pw = pwd.getpwnam(self.user)
@@ -187,7 +188,7 @@ class Deployment(Stack):
                    SSEREPLAY_PORT=str(self.port),
                    SSEREPLAY_DOCROOT=os.path.join(REPO, "frontend"),
                    SSEREPLAY_SOCKET=self.sock, SSEREPLAY_VAR=self.tmp,
-                   SSEREPLAY_BIN=BIN, SSEREPLAY_CONFIG=self.conf,
+                   SSEREPLAY_WS_SOCKET=self.ws_sock, SSEREPLAY_BIN=BIN, SSEREPLAY_CONFIG=self.conf,
                    SSEREPLAY_DB=self.db)
         if self.tls:
             env.update(SSEREPLAY_TLS_PORT=str(self.tls_port),

@@ -37,6 +37,11 @@ static const struct mname {
 	{ "ssereplay_log_last_seq", "gauge" },
 	{ "ssereplay_tail_events", "gauge" },
 	{ "ssereplay_tail_bytes", "gauge" },
+	{ "ssereplay_ws_connections", "gauge" },
+	{ "ssereplay_ws_refused_total", "counter" },
+	{ "ssereplay_ws_messages_total", "counter" },
+	{ "ssereplay_ws_acked_total", "counter" },
+	{ "ssereplay_ws_protocol_closes_total", "counter" },
 };
 #define NNAMES	(sizeof(names) / sizeof(names[0]))
 
@@ -154,6 +159,7 @@ test_reflects_counters(void **state)
 	METRIC_ADD(gaps, 16);
 	METRIC_ADD(slow_dropped, 17);
 	METRIC_ADD(bytes_queued, 18);
+	METRIC_ADD(ws_acked, 21);
 	METRIC_SET(tail_events, 19);
 	METRIC_SET(tail_bytes, 20);
 	render(out);
@@ -168,6 +174,7 @@ test_reflects_counters(void **state)
 	expect_line(out, "ssereplay_bytes_queued", "18");
 	expect_line(out, "ssereplay_tail_events", "19");
 	expect_line(out, "ssereplay_tail_bytes", "20");
+	expect_line(out, "ssereplay_ws_acked_total", "21");
 
 	/* A later change shows in the next render. */
 	METRIC_ADD(gaps, 1);
@@ -227,11 +234,11 @@ test_log_events_count(void **state)
 	expect_line(out, "ssereplay_log_last_seq", "250");
 }
 
-/* The header promises that 4 KiB suffice, even with the widest values. */
+/* The header promises that 8 KiB suffice, even with the widest values. */
 static void
-test_4k_suffices(void **state)
+test_8k_suffices(void **state)
 {
-	char out[4096];
+	char out[8192];
 
 	(void)state;
 	METRIC_SET(subscribers, -9223372036854775807L - 1);
@@ -243,6 +250,11 @@ test_4k_suffices(void **state)
 	METRIC_SET(gaps, 18446744073709551615ULL);
 	METRIC_SET(slow_dropped, 18446744073709551615ULL);
 	METRIC_SET(bytes_queued, -9223372036854775807LL - 1);
+	METRIC_SET(ws_connections, -9223372036854775807L - 1);
+	METRIC_SET(ws_refused, 18446744073709551615ULL);
+	METRIC_SET(ws_messages, 18446744073709551615ULL);
+	METRIC_SET(ws_acked, 18446744073709551615ULL);
+	METRIC_SET(ws_protocol_closes, 18446744073709551615ULL);
 	METRIC_SET(log_first_seq, 1);
 	METRIC_SET(log_last_seq, 18446744073709551615ULL);
 	METRIC_SET(tail_events, 18446744073709551615ULL);
@@ -275,7 +287,7 @@ static const struct CMUnitTest tests[] = {
 	T(test_large_values),
 	T(test_log_events_empty),
 	T(test_log_events_count),
-	T(test_4k_suffices),
+	T(test_8k_suffices),
 	T(test_small_buffer),
 };
 
