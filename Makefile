@@ -2,7 +2,8 @@
 #
 #   make            build backend/ssereplay
 #   make deps       install what is missing from Debian's packages
-#   make test       deps, build, unit tests, integration tests (real lighttpd)
+#   make test       deps, build, unit tests, integration tests (real lighttpd,
+#                   Apache, the npm ws client), browser tests (chromium)
 #   make asan       the whole suite built with ASan + UBSan
 #   make demo       run the demo on http://127.0.0.1:$(PORT)/
 #   make bench      the performance comparison (not part of make test)
@@ -28,7 +29,7 @@ BIN	 = $(OBJDIR)/ssereplay
 MODULES	 = log config valid eventid query sse body evlog hub fcgi http \
 	   committer metrics cli cgi serve sseparse httpclient
 MODULES += wshandshake wsconn
-MODULES += wsmsg asyncpub wsserve
+MODULES += wsmsg asyncpub wsserve auth quota
 LIBOBJS	 = $(MODULES:%=$(OBJDIR)/%.o)
 HEADERS	 = $(wildcard backend/*.h)
 
@@ -39,11 +40,12 @@ UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(OBJDIR)/tests/%)
 
 all: backend/ssereplay backend/ssereplay-check
 
+# Copied by rename, so that a running copy (a demo, a test) is not in the way.
 backend/ssereplay: $(BIN)
-	@if [ "$(OBJDIR)" = "backend/.obj" ]; then cp $(BIN) $@; fi
+	@if [ "$(OBJDIR)" = "backend/.obj" ]; then cp $(BIN) $@.new && mv -f $@.new $@; fi
 
 backend/ssereplay-check: $(OBJDIR)/ssereplay-check
-	@if [ "$(OBJDIR)" = "backend/.obj" ]; then cp $< $@; fi
+	@if [ "$(OBJDIR)" = "backend/.obj" ]; then cp $< $@.new && mv -f $@.new $@; fi
 
 $(OBJDIR)/ssereplay-check: $(OBJDIR)/check_main.o $(OBJDIR)/check.o \
 		$(OBJDIR)/libssereplay.a
@@ -90,6 +92,7 @@ unit: $(UNIT_BINS)
 integration: $(BIN) $(OBJDIR)/ssereplay-check
 	@SSEREPLAY_BIN=$(abspath $(BIN)) python3 tests/integration/run.py \
 		--results $(RESULTS)
+	@node tests/browser/run.mjs --bin $(abspath $(BIN)) --results $(RESULTS)
 
 asan: deps
 	@rm -f backend/.obj-asan/results

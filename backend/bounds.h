@@ -41,6 +41,22 @@
 #define WS_HANDSHAKE_TIMEOUT_MS	5000
 #define WS_INFLIGHT_MAX		256
 
+/* Private topics (auth.h): rules, groups, their text; user names. */
+#define PRIVATE_RULES_MAX	32
+#define GROUPS_MAX		32
+#define RULE_MAX		512
+#define NAME_MAX_LEN		64
+#define GROUP_MEMBERS_MAX	64
+/* Access tokens: the HMAC key's least length, the token's greatest, the
+ * topic patterns one may carry, the cookie it may come in. */
+#define TOKEN_KEY_MIN		16
+#define ACCESS_TOKEN_MAX	2048
+#define TOKEN_PATTERNS_MAX	16
+#define TOKEN_COOKIE_DEFAULT	"ssereplay_token"
+
+/* Streams one client address may hold open (default). */
+#define SUBSCRIBERS_PER_ADDRESS_DEFAULT	1000
+
 /* Config file lines. */
 #define CONFIG_LINE_MAX		1024
 

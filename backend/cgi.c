@@ -160,6 +160,9 @@ cgi_run(const struct config *cfg)
 	hr.authorization = getenv("HTTP_AUTHORIZATION");
 	hr.last_event_id = getenv("HTTP_LAST_EVENT_ID");
 	hr.origin = getenv("HTTP_ORIGIN");
+	hr.remote_user = getenv("REMOTE_USER");
+	hr.remote_addr = getenv("REMOTE_ADDR");
+	hr.cookie = getenv("HTTP_COOKIE");
 
 	resp = malloc(sizeof(*resp));
 	stream = malloc(sizeof(*stream));

@@ -7,7 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "cli.h"
+#include "config.h"
 #include "config.h"
 #include "eventid.h"
 #include "evlog.h"
@@ -25,7 +27,9 @@ usage_error(const char *cmd, const char *msg, const char *arg)
 	fprintf(stderr, "usage: ssereplay publish --db FILE --topic T"
 	    " [--event TYPE] [DATA | - | --lines]\n"
 	    "       ssereplay tail --db FILE [--topic T] [--after ID]"
-	    " [--follow]\n");
+	    " [--follow]\n"
+	    "       ssereplay token --user U --topics P[,P...] [--ttl 1h]"
+	    " [--config FILE]\n");
 	return 2;
 }
 
@@ -395,4 +399,91 @@ done:
 	free(t.buf);
 	evlog_close(log);
 	return status;
+}
+
+/* "90", "90s", "15m", "12h", "7d" in seconds; -1 if not that. */
+static long long
+parse_ttl(const char *s)
+{
+	long long	 v = 0;
+	const char	*p = s;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > 100LL * 365 * 86400)
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	if (strcmp(p, "") == 0 || strcmp(p, "s") == 0)
+		return v;
+	if (strcmp(p, "m") == 0)
+		return v * 60;
+	if (strcmp(p, "h") == 0)
+		return v * 3600;
+	if (strcmp(p, "d") == 0)
+		return v * 86400;
+	return -1;
+}
+
+int
+cli_token(int argc, char **argv)
+{
+	static struct config	 cfg;	/* large */
+	const char		*user = NULL, *topics = NULL, *conf = NULL;
+	const char		*key = getenv("SSEREPLAY_TOKEN_KEY");
+	const char		*pats[TOKEN_PATTERNS_MAX];
+	char			 list[TOKEN_PATTERNS_MAX * (TOPIC_MAX + 1)];
+	char			 err[1024], out[ACCESS_TOKEN_MAX + 1], *p;
+	long long		 ttl = 3600;
+	int			 i, n = 0;
+
+	config_defaults(&cfg);
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--user") == 0 && i + 1 < argc)
+			user = argv[++i];
+		else if (strcmp(argv[i], "--topics") == 0 && i + 1 < argc)
+			topics = argv[++i];
+		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			conf = argv[++i];
+		else if (strcmp(argv[i], "--ttl") == 0 && i + 1 < argc) {
+			if ((ttl = parse_ttl(argv[++i])) <= 0)
+				return usage_error("token", "bad --ttl (e.g."
+				    " 900, 15m, 12h, 7d)", argv[i]);
+		} else
+			return usage_error("token", "unknown option or"
+			    " missing value", argv[i]);
+	}
+	if (user == NULL || topics == NULL)
+		return usage_error("token", "--user and --topics are required",
+		    NULL);
+	if (conf != NULL && config_load(&cfg, conf, err, sizeof(err)) == -1) {
+		fprintf(stderr, "ssereplay token: %s\n", err);
+		return 1;
+	}
+	if (cfg.token_key[0] == '\0' && key != NULL &&
+	    config_set(&cfg, "token_key", key, err, sizeof(err)) == -1) {
+		fprintf(stderr, "ssereplay token: SSEREPLAY_TOKEN_KEY: %s\n",
+		    err);
+		return 1;
+	}
+	if (cfg.token_key[0] == '\0')
+		return usage_error("token", "no key: --config FILE with"
+		    " token_key, or SSEREPLAY_TOKEN_KEY", NULL);
+	if (strlen(topics) >= sizeof(list))
+		return usage_error("token", "--topics too long", NULL);
+	strcpy(list, topics);
+	for (p = strtok(list, ","); p != NULL; p = strtok(NULL, ",")) {
+		if (n == TOKEN_PATTERNS_MAX)
+			return usage_error("token", "more than 16 patterns",
+			    NULL);
+		pats[n++] = p;
+	}
+	if (auth_token_mint(&cfg, user, pats, n, (int64_t)time(NULL) + ttl,
+	    out, sizeof(out)) < 0)
+		return usage_error("token", "cannot mint: --user must be 1 to"
+		    " 64 of A-Z a-z 0-9 . _ -, --topics 1 to 16 topic patterns"
+		    " ({user} segments, a final *)", NULL);
+	printf("%s\n", out);
+	return 0;
 }

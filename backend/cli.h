@@ -8,6 +8,9 @@
  *       A running server delivers them within POLL_INTERVAL_MS.
  *   ssereplay tail --db FILE [--topic T] [--after ID] [--follow]
  *       Print the log as SSE text, optionally waiting for new events.
+ *   ssereplay token --user U --topics P[,P...] [--ttl 1h] [--config FILE]
+ *       Mint an access token (auth.h) with the config's token_key (or
+ *       SSEREPLAY_TOKEN_KEY), for tests and sites without their own code.
  *
  * Both take argv after the command name and return the exit status; they
  * print their own errors.
@@ -17,5 +20,6 @@
 
 int cli_publish(int argc, char **argv);
 int cli_tail(int argc, char **argv);
+int cli_token(int argc, char **argv);
 
 #endif

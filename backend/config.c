@@ -23,6 +23,7 @@
 
 #include "config.h"
 #include "bounds.h"
+#include "auth.h"
 #include "valid.h"
 
 #define DB_DEFAULT	"var/ssereplay.db"
@@ -45,6 +46,9 @@ enum ctype {
 	CT_SYNC,	/* full | normal */
 	CT_TOPIC,	/* repeatable, a valid topic name */
 	CT_SECRET,	/* one token, printable ASCII */
+	CT_NAME,	/* a user or cookie name: [A-Za-z0-9._-] */
+	CT_RULE,	/* repeatable: "PATTERN [WHO,...]", see auth.h */
+	CT_GROUP,	/* repeatable: "NAME: USER, USER..." */
 };
 
 enum key_id {
@@ -66,6 +70,14 @@ enum key_id {
 	K_WS_PUBLISH_TOPIC,
 	K_WS_MAX_MESSAGE,
 	K_ADMIN_TOKEN,
+	K_USER,
+	K_SANDBOX,
+	K_MAX_SUBSCRIBERS_PER_ADDRESS,
+	K_PUBLISH_RATE,
+	K_PRIVATE,
+	K_GROUP,
+	K_TOKEN_KEY,
+	K_TOKEN_COOKIE,
 };
 
 struct key {
@@ -104,6 +116,16 @@ static const struct key keys[] = {
 	{ "ws_max_message", K_WS_MAX_MESSAGE, CT_SIZE,
 	    1024, 4LL * 1024 * 1024, "from 1k to 4M" },
 	{ "admin_token", K_ADMIN_TOKEN, CT_SECRET, 0, 0, NULL },
+	{ "user", K_USER, CT_NAME, 0, 0, NULL },
+	{ "sandbox", K_SANDBOX, CT_BOOL, 0, 1, NULL },
+	{ "max_subscribers_per_address", K_MAX_SUBSCRIBERS_PER_ADDRESS,
+	    CT_COUNT, 0, 1000000, "from 0 (unlimited) to 1000000" },
+	{ "publish_rate", K_PUBLISH_RATE, CT_COUNT,
+	    0, 1000000, "from 0 (unlimited) to 1000000" },
+	{ "private", K_PRIVATE, CT_RULE, 0, 0, NULL },
+	{ "group", K_GROUP, CT_GROUP, 0, 0, NULL },
+	{ "token_key", K_TOKEN_KEY, CT_SECRET, 0, 0, NULL },
+	{ "token_cookie", K_TOKEN_COOKIE, CT_NAME, 0, 0, NULL },
 };
 
 _Static_assert(EVENT_SIZE_CEILING == 1024 * 1024,
@@ -131,6 +153,21 @@ config_defaults(struct config *cfg)
 	cfg->backlog_bound = BACKLOG_BOUND_DEFAULT;
 	cfg->workers = WORKERS_DEFAULT;
 	cfg->sync_full = 1;
+	cfg->sandbox = 1;
+	cfg->max_subscribers_per_address = SUBSCRIBERS_PER_ADDRESS_DEFAULT;
+	memcpy(cfg->token_cookie, TOKEN_COOKIE_DEFAULT,
+	    sizeof(TOKEN_COOKIE_DEFAULT));
+}
+
+static int
+valid_name(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' ||
+		    *s == '-'))
+			return 0;
+	return 1;
 }
 
 /*
@@ -377,6 +414,46 @@ config_set(struct config *cfg, const char *key, const char *value,
 			    " ASCII without spaces", key, TOKEN_MAX);
 			return -1;
 		}
+		/* An HMAC key an attacker can guess is no key. */
+		if (k->id == K_TOKEN_KEY && len < TOKEN_KEY_MIN) {
+			snprintf(err, errsz, "%s: at least %d bytes (make one"
+			    " with: openssl rand -hex 32)", key, TOKEN_KEY_MIN);
+			return -1;
+		}
+		break;
+	case CT_NAME:
+		if (len == 0 || len > NAME_MAX_LEN || !valid_name(value)) {
+			snprintf(err, errsz, "%s: 1 to %d characters of"
+			    " A-Z a-z 0-9 . _ -", key, NAME_MAX_LEN);
+			return -1;
+		}
+		break;
+	case CT_RULE:
+		if (cfg->nprivate >= PRIVATE_RULES_MAX) {
+			snprintf(err, errsz, "%s: more than %d rules", key,
+			    PRIVATE_RULES_MAX);
+			return -1;
+		}
+		if (len > RULE_MAX || auth_rule_check(value, err, errsz) == -1) {
+			if (len > RULE_MAX)
+				snprintf(err, errsz, "%s: longer than %d bytes",
+				    key, RULE_MAX);
+			return -1;
+		}
+		break;
+	case CT_GROUP:
+		if (cfg->ngroups >= GROUPS_MAX) {
+			snprintf(err, errsz, "%s: more than %d groups", key,
+			    GROUPS_MAX);
+			return -1;
+		}
+		if (len > RULE_MAX ||
+		    auth_group_check(value, err, errsz) == -1) {
+			if (len > RULE_MAX)
+				snprintf(err, errsz, "%s: longer than %d bytes",
+				    key, RULE_MAX);
+			return -1;
+		}
 		break;
 	case CT_TOKEN:
 		if (cfg->ntokens >= TOKENS_MAX) {
@@ -502,6 +579,30 @@ config_set(struct config *cfg, const char *key, const char *value,
 		break;
 	case K_ADMIN_TOKEN:
 		memcpy(cfg->admin_token, value, len + 1);
+		break;
+	case K_USER:
+		memcpy(cfg->user, value, len + 1);
+		break;
+	case K_SANDBOX:
+		cfg->sandbox = (int)v;
+		break;
+	case K_MAX_SUBSCRIBERS_PER_ADDRESS:
+		cfg->max_subscribers_per_address = v;
+		break;
+	case K_PUBLISH_RATE:
+		cfg->publish_rate = v;
+		break;
+	case K_PRIVATE:
+		memcpy(cfg->private_rules[cfg->nprivate++], value, len + 1);
+		break;
+	case K_GROUP:
+		memcpy(cfg->groups[cfg->ngroups++], value, len + 1);
+		break;
+	case K_TOKEN_KEY:
+		memcpy(cfg->token_key, value, len + 1);
+		break;
+	case K_TOKEN_COOKIE:
+		memcpy(cfg->token_cookie, value, len + 1);
 		break;
 	}
 	return 0;

@@ -6,8 +6,8 @@
  * of a line or after whitespace); blank lines are ignored; keys are the
  * field names below. Durations take ms, s, m, h or d (no suffix = seconds);
  * sizes take k or M (no suffix = bytes); booleans are yes/no/true/false/1/0.
- * Repeatable keys: publish_token, cors_origin, ws_publish_topic (each line
- * adds one).
+ * Repeatable keys: publish_token, cors_origin, ws_publish_topic, private,
+ * group (each line adds one).
  *
  * Errors come back as -1 with a message "FILE:LINE: what" (or "KEY: what"
  * for a flag) in the caller's buffer; nothing is printed here.
@@ -42,6 +42,16 @@ struct config {
 	int		nws_topics;			/* anonymous WebSocket publishing */
 	size_t		ws_max_message;			/* ws_max_message, 0 = derived */
 	char		admin_token[TOKEN_MAX + 1];	/* admin_token, "" = no /disconnect */
+	char		user[NAME_MAX_LEN + 1];		/* user: drop to it when root */
+	int		sandbox;			/* sandbox: seccomp after start-up */
+	long long	max_subscribers_per_address;	/* 0 = unlimited */
+	long long	publish_rate;			/* per token per second, 0 = unlimited */
+	char		private_rules[PRIVATE_RULES_MAX][RULE_MAX + 1];	/* private */
+	int		nprivate;
+	char		groups[GROUPS_MAX][RULE_MAX + 1];	/* group */
+	int		ngroups;
+	char		token_key[TOKEN_MAX + 1];	/* token_key: HMAC key, "" = none */
+	char		token_cookie[NAME_MAX_LEN + 1];	/* token_cookie */
 };
 
 /* The largest WebSocket message accepted (ws_max_message, or room for an

@@ -158,6 +158,9 @@ handle(struct fcgi_pool *pool, FCGX_Request *req)
 	hr.authorization = FCGX_GetParam("HTTP_AUTHORIZATION", req->envp);
 	hr.last_event_id = FCGX_GetParam("HTTP_LAST_EVENT_ID", req->envp);
 	hr.origin = FCGX_GetParam("HTTP_ORIGIN", req->envp);
+	hr.remote_user = FCGX_GetParam("REMOTE_USER", req->envp);
+	hr.remote_addr = FCGX_GetParam("REMOTE_ADDR", req->envp);
+	hr.cookie = FCGX_GetParam("HTTP_COOKIE", req->envp);
 	head_only = hr.method != NULL && strcmp(hr.method, "HEAD") == 0;
 
 	switch (http_begin(pool->ctx, &hr, resp, stream, &body_max)) {

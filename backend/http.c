@@ -5,8 +5,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include <time.h>
+
+#include "auth.h"
 #include "body.h"
 #include "eventid.h"
+#include "quota.h"
 #include "http.h"
 #include "metrics.h"
 #include "query.h"
@@ -32,6 +36,7 @@ status_text(int status)
 	case 505: return "HTTP Version Not Supported";
 	case 413: return "Content Too Large";
 	case 415: return "Unsupported Media Type";
+	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
 	default: return "Error";
@@ -106,6 +111,15 @@ http_format_head(const struct http_resp *resp, char *out, size_t outsz)
 	return n;
 }
 
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* The route is the last path segment. */
 static const char *
 route_of(const char *path)
@@ -160,6 +174,8 @@ secret_eq(const char *tok, size_t len, const char *secret)
 	return diff == 0;
 }
 
+/* 1 + the index of the matching publish token, or 0. Every token is
+ * compared in full, whichever matches. */
 static int
 token_ok(const struct config *cfg, const char *tok, size_t len)
 {
@@ -169,8 +185,8 @@ token_ok(const struct config *cfg, const char *tok, size_t len)
 	if (len > TOKEN_MAX)
 		return 0;
 	for (t = 0; t < cfg->ntokens; t++)
-		found |= secret_eq(tok, len, cfg->tokens[t]);
-	return found != 0;
+		found |= secret_eq(tok, len, cfg->tokens[t]) * (unsigned)(t + 1);
+	return (int)found;
 }
 
 /* The token of an "Authorization: Bearer TOKEN" header, or NULL. */
@@ -192,7 +208,7 @@ bearer_token(const char *a, size_t *len)
 /* 0 if authorised, else the status (401 or 403) with resp filled in. */
 static int
 check_auth(const struct config *cfg, const struct http_req *req,
-    struct http_resp *resp)
+    struct http_resp *resp, int *idx)
 {
 	const char	*a = req->authorization, *tok;
 	size_t		 len;
@@ -212,11 +228,130 @@ check_auth(const struct config *cfg, const struct http_req *req,
 	len = strlen(tok);
 	while (len > 0 && tok[len - 1] == ' ')
 		len--;
-	if (len == 0 || len > TOKEN_MAX || !token_ok(cfg, tok, len)) {
+	if (len == 0 || len > TOKEN_MAX || (*idx = token_ok(cfg, tok, len)) == 0) {
 		http_error(resp, 403, "token not accepted");
 		return 403;
 	}
+	(*idx)--;
 	return 0;
+}
+
+/* The value of cookie name in a Cookie header (RFC 6265, 5.4), or NULL. */
+static const char *
+cookie_value(const char *header, const char *name, size_t *len)
+{
+	const char	*p = header;
+	size_t		 nlen = strlen(name);
+
+	while (p != NULL && *p != '\0') {
+		while (*p == ' ' || *p == ';')
+			p++;
+		if (strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
+			p += nlen + 1;
+			*len = strcspn(p, ";");
+			while (*len > 0 && p[*len - 1] == ' ')
+				(*len)--;
+			return p;
+		}
+		p = strchr(p, ';');
+	}
+	return NULL;
+}
+
+/*
+ * Who subscribes, and may they read every topic asked for? Identity comes
+ * from the web server (REMOTE_USER) and/or an access token (the query's
+ * access_token, else the cookie). Returns 0 with s->who and s->expires
+ * set, or the status with resp filled in.
+ */
+static int
+authorize_stream(const struct http_ctx *ctx, const char *remote_user,
+    const char *access, const char *cookie, struct stream_req *s,
+    struct http_resp *resp)
+{
+	struct principal	*who = &s->who;
+	const char		*tok = NULL;
+	char			 text[TOPIC_MAX + 128];
+	size_t			 len = 0;
+	int			 i, rc, anonymous;
+
+	memset(who, 0, sizeof(*who));
+	if (remote_user != NULL && *remote_user != '\0') {
+		if (strlen(remote_user) > NAME_MAX_LEN) {
+			METRIC_ADD(refused_auth, 1);
+			http_error(resp, 403, "REMOTE_USER too long");
+			return 403;
+		}
+		strcpy(who->user, remote_user);
+	}
+	if (access != NULL && *access != '\0') {
+		tok = access;
+		len = strlen(access);
+	} else if (cookie != NULL && ctx->cfg->token_key[0] != '\0')
+		tok = cookie_value(cookie, ctx->cfg->token_cookie, &len);
+	if (tok != NULL) {
+		struct principal t;
+
+		rc = auth_token_verify(ctx->cfg, tok, len,
+		    (int64_t)time(NULL), &t);
+		if (rc != AUTH_TOKEN_OK) {
+			/* Never taken as anonymous: the client meant to be
+			 * someone, and must learn that it is not. */
+			METRIC_ADD(refused_auth, 1);
+			http_error(resp, 401, auth_token_strerror(rc));
+			add_header(resp, "WWW-Authenticate: Bearer"
+			    " realm=\"ssereplay\", error=\"invalid_token\"\r\n");
+			return 401;
+		}
+		if (who->user[0] != '\0' && strcmp(who->user, t.user) != 0) {
+			METRIC_ADD(refused_auth, 1);
+			http_error(resp, 403, "the access token belongs to"
+			    " another user than the one signed in");
+			return 403;
+		}
+		*who = t;
+		s->expires = t.expires;
+	}
+	anonymous = who->user[0] == '\0' && !who->from_token;
+	for (i = 0; i < s->ntopics; i++) {
+		if (auth_may_read(ctx->cfg, who, s->topics[i]))
+			continue;
+		METRIC_ADD(refused_auth, 1);
+		if (anonymous) {
+			snprintf(text, sizeof(text), "topic %s is private: sign"
+			    " in, or pass an access token", s->topics[i]);
+			http_error(resp, 401, text);
+			add_header(resp, "WWW-Authenticate: Bearer"
+			    " realm=\"ssereplay\"\r\n");
+			return 401;
+		}
+		snprintf(text, sizeof(text), "not allowed to read topic %s",
+		    s->topics[i]);
+		http_error(resp, 403, text);
+		return 403;
+	}
+	return 0;
+}
+
+/* Count one more stream from addr; 0, or the status with resp filled. */
+static int
+acquire_address(const struct http_ctx *ctx, const char *addr,
+    struct stream_req *s, struct http_resp *resp)
+{
+	int rc;
+
+	rc = quota_stream_acquire(addr, ctx->cfg->max_subscribers_per_address,
+	    &s->slot);
+	if (rc == 0)
+		return 0;
+	if (rc == -1) {
+		METRIC_ADD(refused_per_address, 1);
+		http_error(resp, 429, "too many open streams from this address");
+	} else
+		http_error(resp, 503, "out of memory");
+	add_header(resp, "Retry-After: %lld\r\n",
+	    (ctx->cfg->retry_ms + 999) / 1000 + 1);
+	return resp->status;
 }
 
 /*
@@ -225,16 +360,17 @@ check_auth(const struct config *cfg, const struct http_req *req,
  */
 static int
 parse_events_query(const char *query, struct stream_req *s, char *token,
-    const char **reason)
+    char *access, const char **reason)
 {
 	struct query_iter it;
-	char		 name[32], value[RESUME_ID_MAX + TOPIC_MAX + TOKEN_MAX];
+	char		 name[32], value[ACCESS_TOKEN_MAX + 1];
 	size_t		 nlen, vlen, qlen;
 	const char	*q = query ? query : "";
 	int		 rc, i, have_query_id = 0;
 
 	qlen = strlen(q);
 	if (qlen > QUERY_MAX) {
+		METRIC_ADD(refused_header_size, 1);
 		*reason = "query string too long";
 		return -1;
 	}
@@ -253,6 +389,7 @@ parse_events_query(const char *query, struct stream_req *s, char *token,
 			if (i < s->ntopics)
 				continue;	/* the same topic twice */
 			if (s->ntopics == TOPICS_MAX) {
+				METRIC_ADD(refused_topics, 1);
 				*reason = "too many topics (at most 16)";
 				return -1;
 			}
@@ -269,6 +406,14 @@ parse_events_query(const char *query, struct stream_req *s, char *token,
 			}
 			s->has_resume = 1;
 			memcpy(s->resume_raw, value, vlen + 1);
+		} else if (strcmp(name, "access_token") == 0 && nlen == 12) {
+			if (vlen == 0 || vlen > ACCESS_TOKEN_MAX ||
+			    access[0] != '\0') {
+				*reason = "access_token: given twice, empty or"
+				    " too long";
+				return -1;
+			}
+			memcpy(access, value, vlen + 1);
 		} else if (token != NULL && strcmp(name, "token") == 0 &&
 		    nlen == 5) {
 			if (vlen == 0 || vlen > TOKEN_MAX || token[0] != '\0') {
@@ -278,9 +423,9 @@ parse_events_query(const char *query, struct stream_req *s, char *token,
 			memcpy(token, value, vlen + 1);
 		} else {
 			*reason = token != NULL ? "unknown query parameter"
-			    " (expected topic, lastEventId, token)" :
-			    "unknown query parameter (expected topic,"
-			    " lastEventId)";
+			    " (expected topic, lastEventId, access_token,"
+			    " token)" : "unknown query parameter (expected"
+			    " topic, lastEventId, access_token)";
 			return -1;
 		}
 	}
@@ -302,10 +447,12 @@ begin_events(const struct http_ctx *ctx, const struct http_req *req,
 {
 	const char	*reason = NULL, *origin;
 	const char	*h = req->last_event_id;
+	char		 access[ACCESS_TOKEN_MAX + 1];
 	size_t		 hlen;
 
 	memset(s, 0, sizeof(*s));
-	if (parse_events_query(req->query, s, NULL, &reason) == -1) {
+	access[0] = '\0';
+	if (parse_events_query(req->query, s, NULL, access, &reason) == -1) {
 		http_error(resp, 400, reason);
 		add_cors(ctx->cfg, req, resp);
 		return HTTP_RESPOND;
@@ -323,10 +470,20 @@ begin_events(const struct http_ctx *ctx, const struct http_req *req,
 		s->has_resume = 1;
 		memcpy(s->resume_raw, h, hlen + 1);
 	}
+	if (authorize_stream(ctx, req->remote_user, access, req->cookie, s,
+	    resp) != 0) {
+		add_cors(ctx->cfg, req, resp);
+		return HTTP_RESPOND;
+	}
 	if (METRIC_GET(subscribers) >= ctx->cfg->max_subscribers) {
+		METRIC_ADD(refused_subscribers, 1);
 		http_error(resp, 503, "too many open streams, try again later");
 		add_header(resp, "Retry-After: %lld\r\n",
 		    (ctx->cfg->retry_ms + 999) / 1000 + 1);
+		add_cors(ctx->cfg, req, resp);
+		return HTTP_RESPOND;
+	}
+	if (acquire_address(ctx, req->remote_addr, s, resp) != 0) {
 		add_cors(ctx->cfg, req, resp);
 		return HTTP_RESPOND;
 	}
@@ -402,13 +559,13 @@ http_ws_begin(const struct http_ctx *ctx, const struct ws_handshake *hs,
     struct http_resp *resp, struct stream_req *s)
 {
 	const char	*reason = NULL, *tok;
-	char		 token[TOKEN_MAX + 1];
+	char		 token[TOKEN_MAX + 1], access[ACCESS_TOKEN_MAX + 1];
 	size_t		 len = 0;
-	int		 i, origin_ok;
+	int		 i, origin_ok, idx;
 
 	memset(resp, 0, sizeof(*resp));
 	memset(s, 0, sizeof(*s));
-	token[0] = '\0';
+	token[0] = access[0] = '\0';
 	if (strcmp(route_of(hs->path), "ws") != 0) {
 		http_error(resp, 404, "not found (the WebSocket endpoint is"
 		    " /ws)");
@@ -427,7 +584,7 @@ http_ws_begin(const struct http_ctx *ctx, const struct ws_handshake *hs,
 		    " not in cors_origin)");
 		return HTTP_RESPOND;
 	}
-	if (parse_events_query(hs->query, s, token, &reason) == -1) {
+	if (parse_events_query(hs->query, s, token, access, &reason) == -1) {
 		http_error(resp, 400, reason);
 		return HTTP_RESPOND;
 	}
@@ -446,18 +603,27 @@ http_ws_begin(const struct http_ctx *ctx, const struct ws_handshake *hs,
 	}
 	if (tok != NULL) {
 		/* A wrong token is refused, never taken as anonymous. */
-		if (!token_ok(ctx->cfg, tok, len)) {
+		if ((idx = token_ok(ctx->cfg, tok, len)) == 0) {
+			METRIC_ADD(refused_auth, 1);
 			http_error(resp, 403, "token not accepted");
 			return HTTP_RESPOND;
 		}
-		s->ws_may_publish = 1;
+		s->ws_may_publish = idx;	/* 1 + its index */
 	}
+	/* No REMOTE_USER here: a proxied header could be forged by the
+	 * client; WebSocket identity is the access token. */
+	if (authorize_stream(ctx, NULL, access,
+	    hs->cookie[0] ? hs->cookie : NULL, s, resp) != 0)
+		return HTTP_RESPOND;
 	if (METRIC_GET(subscribers) >= ctx->cfg->max_subscribers) {
+		METRIC_ADD(refused_subscribers, 1);
 		http_error(resp, 503, "too many open streams, try again later");
 		add_header(resp, "Retry-After: %lld\r\n",
 		    (ctx->cfg->retry_ms + 999) / 1000 + 1);
 		return HTTP_RESPOND;
 	}
+	if (acquire_address(ctx, hs->forwarded_for, s, resp) != 0)
+		return HTTP_RESPOND;
 	memcpy(s->ws_accept, hs->accept, sizeof(s->ws_accept));
 	return HTTP_STREAM;
 }
@@ -492,6 +658,8 @@ http_begin(const struct http_ctx *ctx, const struct http_req *req,
 	const char	*method = req->method ? req->method : "";
 	char		 text[HTTP_BODY_MAX];
 	long long	 clen;
+	int64_t		 retry;
+	int		 idx;
 	char		*end;
 	int		 n;
 
@@ -519,7 +687,17 @@ http_begin(const struct http_ctx *ctx, const struct http_req *req,
 			add_cors(ctx->cfg, req, resp);
 			return HTTP_RESPOND;
 		}
-		if (check_auth(ctx->cfg, req, resp) != 0) {
+		if (check_auth(ctx->cfg, req, resp, &idx) != 0) {
+			add_cors(ctx->cfg, req, resp);
+			return HTTP_RESPOND;
+		}
+		if (!quota_publish_allow(idx, ctx->cfg->publish_rate,
+		    mono_ms(), &retry)) {
+			METRIC_ADD(refused_publish_rate, 1);
+			http_error(resp, 429, "publish rate for this token"
+			    " exceeded (publish_rate)");
+			add_header(resp, "Retry-After: %lld\r\n",
+			    (long long)(retry + 999) / 1000);
 			add_cors(ctx->cfg, req, resp);
 			return HTTP_RESPOND;
 		}
@@ -534,6 +712,7 @@ http_begin(const struct http_ctx *ctx, const struct http_req *req,
 				return HTTP_RESPOND;
 			}
 			if ((unsigned long long)clen > *body_max) {
+				METRIC_ADD(refused_body_size, 1);
 				http_error(resp, 413, "body too large");
 				add_cors(ctx->cfg, req, resp);
 				return HTTP_RESPOND;
@@ -582,6 +761,8 @@ http_publish(const struct http_ctx *ctx, const struct http_req *req,
 	status = body_parse_publish(req->content_type, body, len,
 	    ctx->cfg->max_event_size, &pub, &reason);
 	if (status != 0) {
+		if (status == 413)
+			METRIC_ADD(refused_event_size, 1);
 		http_error(resp, status, reason ? reason : "bad request");
 		add_cors(ctx->cfg, req, resp);
 		return;

@@ -35,6 +35,9 @@ struct http_req {
 	const char	*authorization;		/* HTTP_AUTHORIZATION */
 	const char	*last_event_id;		/* HTTP_LAST_EVENT_ID */
 	const char	*origin;		/* HTTP_ORIGIN */
+	const char	*remote_user;		/* REMOTE_USER */
+	const char	*remote_addr;		/* REMOTE_ADDR */
+	const char	*cookie;		/* HTTP_COOKIE */
 };
 
 #define HTTP_HEADERS_MAX	1024

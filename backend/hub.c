@@ -33,6 +33,7 @@
 #include "body.h"
 #include "evlog.h"
 #include "hub.h"
+#include "quota.h"
 #include "log.h"
 #include "metrics.h"
 #include "sse.h"
@@ -102,7 +103,8 @@ struct wsub {
 	unsigned long	 rx_seen;
 	uint32_t	 inflight;	/* publishes waiting for their commit */
 	uint16_t	 close_code;	/* for a graceful end; 0 = 1001 */
-	uint8_t		 may_publish;	/* showed a publish token */
+	int		 may_publish;	/* 1 + the publish token's index */
+	struct principal who;		/* for private topics */
 };
 
 struct sub {
@@ -124,6 +126,8 @@ struct sub {
 	int64_t		 drain_until;	/* dropped: finish what is pending,
 					 * then end cleanly, or cut then */
 	struct wsub	*w;		/* FRAMING_WS only */
+	struct addr_slot *slot;		/* its address's count (quota.h) */
+	int64_t		 expires;	/* unix s: its token ends it; 0 never */
 	char		*pend;		/* unsent bytes, already framed */
 	uint32_t	 pend_len;
 	uint32_t	 pend_off;
@@ -580,6 +584,7 @@ ws_on_text(void *arg, const char *msg, size_t len)
 	struct hub	*h = w->h;
 	struct pubjob	*job;
 	const char	*reason;
+	int64_t		 retry;
 	int		 rc;
 
 	METRIC_ADD(ws_messages, 1);
@@ -601,6 +606,8 @@ ws_on_text(void *arg, const char *msg, size_t len)
 	rc = body_parse_publish("application/json", msg, len,
 	    h->cfg->max_event_size, &job->req, &reason);
 	if (rc != 0) {
+		if (rc == 413)
+			METRIC_ADD(refused_event_size, 1);
 		free(job);
 		ws_reply_error(w, reason);
 		return;
@@ -614,9 +621,43 @@ ws_on_text(void *arg, const char *msg, size_t len)
 		    " (connect with a publish token)");
 		return;
 	}
+	/* Private topics: publishing needs what reading needs. */
+	if (!auth_may_read(h->cfg, &w->who, job->req.topic)) {
+		METRIC_ADD(refused_auth, 1);
+		body_free(&job->req);
+		free(job);
+		ws_reply_error(w, "not allowed to publish to this private"
+		    " topic");
+		return;
+	}
+	if (w->may_publish && !quota_publish_allow(w->may_publish - 1,
+	    h->cfg->publish_rate, now_ms(), &retry)) {
+		METRIC_ADD(refused_publish_rate, 1);
+		body_free(&job->req);
+		free(job);
+		ws_reply_error(w, "publish rate for this token exceeded"
+		    " (publish_rate)");
+		return;
+	}
 	job->owner = w;
 	w->inflight++;
 	asyncpub_submit(h->publisher, job);
+}
+
+/* A close went out that we did not ask for: wsconn refused what the
+ * client sent (1002, 1003, 1007, 1009). Count it once. */
+static void
+ws_note_close(struct wsub *w)
+{
+	uint16_t code = wsconn_close_sent(w->conn);
+
+	if (code == 0 || w->close_code != 0)
+		return;
+	w->close_code = code;
+	if (code != 1000)
+		METRIC_ADD(ws_protocol_closes, 1);
+	if (code == 1009)
+		METRIC_ADD(refused_ws_message_size, 1);
 }
 
 /* Send what wsconn has queued (acks, pongs, pings, close), unless one of
@@ -631,6 +672,7 @@ ws_service(struct hub *h, struct sub *s)
 		return;
 	if (s->pend == NULL && wsconn_want_write(c)) {
 		r = wsconn_flush(c);
+		ws_note_close(s->w);
 		if (r == -1) {
 			sub_kill(h, s, 0);
 			return;
@@ -659,12 +701,6 @@ ws_on_readable(struct hub *h, struct sub *s)
 		w->rx_seen = wsconn_frames_received(w->conn);
 		w->last_rx_ms = now_ms();
 	}
-	if (wsconn_close_sent(w->conn) != 0 && w->close_code == 0) {
-		/* wsconn refused what the client sent (1002, 1003, ...). */
-		w->close_code = wsconn_close_sent(w->conn);
-		if (w->close_code != 1000)
-			METRIC_ADD(ws_protocol_closes, 1);
-	}
 	ws_service(h, s);
 }
 
@@ -684,7 +720,8 @@ sub_end(struct hub *h, struct sub *s, uint16_t code, int64_t now)
 	}
 	if (!wsconn_closing(s->w->conn)) {
 		s->w->close_code = code;
-		wsconn_close(s->w->conn, code, code == 1012 ?
+		wsconn_close(s->w->conn, code, code == 1008 ?
+		    "access token expired" : code == 1012 ?
 		    "disconnected by the operator; resume with lastEventId" :
 		    code == 1013 ? "too far behind; resume with lastEventId" :
 		    "server going away; resume with lastEventId");
@@ -1015,6 +1052,7 @@ sub_free(struct hub *h, struct sub *s)
 	h->subs[s->idx] = last;
 	last->idx = s->idx;
 	METRIC_ADD(subscribers, -1);
+	quota_stream_release(s->slot);
 	free(s->pend);
 	free(s);
 }
@@ -1166,6 +1204,9 @@ adopt_one(struct hub *h, struct handoff *ho)
 		h->subs_cap = cap;
 	}
 	s->fd = ho->fd;
+	s->slot = ho->req.slot;
+	ho->req.slot = NULL;		/* the sub's now */
+	s->expires = ho->req.expires;
 	s->reqid = ho->reqid;
 	s->framing = (uint8_t)ho->framing;
 	s->ntopics = (uint8_t)ho->req.ntopics;
@@ -1182,7 +1223,8 @@ adopt_one(struct hub *h, struct handoff *ho)
 			goto fail;
 		s->w->h = h;
 		s->w->s = s;
-		s->w->may_publish = (uint8_t)ho->req.ws_may_publish;
+		s->w->may_publish = ho->req.ws_may_publish;
+		s->w->who = ho->req.who;
 		s->w->last_rx_ms = s->w->last_ping_ms = now_ms();
 		if (wsconn_new(&s->w->conn, config_ws_max_message(h->cfg),
 		    &ws_io, s->w) == -1)
@@ -1212,6 +1254,9 @@ fail:
 	log_err("cannot adopt stream: %s", strerror(errno));
 	METRIC_ADD(subscribers, -1);
 	close(ho->fd);
+	quota_stream_release(ho->req.slot);
+	if (s != NULL)
+		quota_stream_release(s->slot);
 	if (s != NULL && s->w != NULL) {
 		wsconn_free(s->w->conn);
 		free(s->w);
@@ -1389,14 +1434,41 @@ ws_heartbeat(struct hub *h, struct sub *s, int64_t now)
 	}
 }
 
+/* Its access token expired: say so in-band, then end (README.md,
+ * "Private topics"). The client gets a new token and reconnects. */
+static void
+sub_reauth(struct hub *h, struct sub *s, int64_t now)
+{
+	static const char sse[] = "event: reauth\n"
+	    "data: {\"reason\":\"access token expired\"}\n\n";
+	static const char ws[] = "{\"reauth\":{\"reason\":\"access token"
+	    " expired\"}}";
+
+	METRIC_ADD(reauth_closed, 1);
+	s->expires = 0;
+	if (s->framing == FRAMING_WS) {
+		wsconn_queue_text(s->w->conn, ws, sizeof(ws) - 1);
+		sub_end(h, s, 1008, now);
+		return;
+	}
+	if (s->pend == NULL)
+		sub_send_buf(h, s, sse, sizeof(sse) - 1);
+	sub_kill(h, s, 1);
+}
+
 static void
 heartbeat(struct hub *h, int64_t now)
 {
 	struct sub	*s;
 	size_t		 i;
+	int64_t		 wall = (int64_t)time(NULL);
 
 	for (i = 0; i < h->nsubs; i++) {
 		s = h->subs[i];
+		if (s->expires != 0 && wall >= s->expires && !s->dead) {
+			sub_reauth(h, s, now);
+			continue;
+		}
 		if (s->drain_until != 0 && now >= s->drain_until) {
 			sub_kill(h, s, 0);	/* it never took its queue */
 			continue;
@@ -1777,6 +1849,7 @@ hub_free(struct hub *h)
 		/* Handed over as the hub stopped: answer, don't just hang up. */
 		h->adopt_head = ho->next;
 		refuse_stopping(ho);
+		quota_stream_release(ho->req.slot);
 		METRIC_ADD(subscribers, -1);
 		close(ho->fd);
 		free(ho);

@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "asyncpub.h"
+#include "auth.h"
 #include "config.h"
 #include "eventid.h"
 #include "bounds.h"
@@ -54,6 +55,12 @@ struct stream_req {
 	 * showed a publish token (else only ws_publish_topic topics). */
 	char			ws_accept[WS_ACCEPT_LEN + 1];
 	int			ws_may_publish;
+	/* Who subscribes (WebSocket publishing checks it too), when an
+	 * access token ends the stream (unix seconds, 0 = never), and the
+	 * per-address count to release when it ends (quota.h). */
+	struct principal	who;
+	int64_t			expires;
+	struct addr_slot	*slot;
 };
 
 /*
@@ -70,7 +77,7 @@ const char *hub_epoch(const struct hub *h);
 /*
  * Hand over a connection whose request was validated: the hub writes the
  * response headers, then the stream, and finally FCGI_END_REQUEST and
- * close. Takes ownership of fd in every case. Safe from any thread.
+ * close. Takes ownership of fd and of req->slot in every case. Safe from any thread.
  * Returns 0, or -1 (fd closed) when out of memory.
  */
 int hub_adopt(struct hub *h, int fd, uint16_t request_id,

@@ -37,6 +37,8 @@ usage(FILE *f)
 	    " [DATA | -]\n"
 	    "       ssereplay tail --db FILE [--topic T] [--after ID]"
 	    " [--follow]\n"
+	    "       ssereplay token --user U --topics P[,P...] [--ttl 1h]"
+	    " [--config FILE]\n"
 	    "       ssereplay --version | --help\n"
 	    "Every config key is also a flag: --max-event-size 64k,"
 	    " --publish-token T, ... (see conf/ssereplay.conf).\n"
@@ -154,6 +156,8 @@ main(int argc, char **argv)
 		return cli_publish(argc - 2, argv + 2);
 	if (argc >= 2 && strcmp(argv[1], "tail") == 0)
 		return cli_tail(argc - 2, argv + 2);
+	if (argc >= 2 && strcmp(argv[1], "token") == 0)
+		return cli_token(argc - 2, argv + 2);
 	if (argc >= 2 && strcmp(argv[1], "serve") == 0) {
 		if (load_env() == -1)
 			return 2;

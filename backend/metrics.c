@@ -89,5 +89,29 @@ metrics_render(char *out, size_t outsz)
 	    METRIC_GET(ws_protocol_closes));
 	if (m < 0 || (size_t)m >= outsz - (size_t)n)
 		return -1;
+	n += m;
+	m = snprintf(out + n, outsz - (size_t)n,
+	    "# HELP ssereplay_refusals_total Requests, streams and messages refused by a limit or an authorisation rule, by reason.\n"
+	    "# TYPE ssereplay_refusals_total counter\n"
+	    "ssereplay_refusals_total{reason=\"subscribers\"} %llu\n"
+	    "ssereplay_refusals_total{reason=\"per_address\"} %llu\n"
+	    "ssereplay_refusals_total{reason=\"topics\"} %llu\n"
+	    "ssereplay_refusals_total{reason=\"event_size\"} %llu\n"
+	    "ssereplay_refusals_total{reason=\"body_size\"} %llu\n"
+	    "ssereplay_refusals_total{reason=\"header_size\"} %llu\n"
+	    "ssereplay_refusals_total{reason=\"ws_message_size\"} %llu\n"
+	    "ssereplay_refusals_total{reason=\"publish_rate\"} %llu\n"
+	    "ssereplay_refusals_total{reason=\"auth\"} %llu\n"
+	    "# HELP ssereplay_reauth_total Streams ended because their access token expired (event: reauth).\n"
+	    "# TYPE ssereplay_reauth_total counter\n"
+	    "ssereplay_reauth_total %llu\n",
+	    METRIC_GET(refused_subscribers), METRIC_GET(refused_per_address),
+	    METRIC_GET(refused_topics), METRIC_GET(refused_event_size),
+	    METRIC_GET(refused_body_size), METRIC_GET(refused_header_size),
+	    METRIC_GET(refused_ws_message_size),
+	    METRIC_GET(refused_publish_rate), METRIC_GET(refused_auth),
+	    METRIC_GET(reauth_closed));
+	if (m < 0 || (size_t)m >= outsz - (size_t)n)
+		return -1;
 	return n + m;
 }

@@ -29,6 +29,17 @@ struct metrics {
 	atomic_ullong		ws_messages;		/* messages received */
 	atomic_ullong		ws_acked;		/* publishes acknowledged */
 	atomic_ullong		ws_protocol_closes;	/* closed for a protocol error */
+	/* Refusals by limit (ssereplay_refusals_total{reason=...}). */
+	atomic_ullong		refused_subscribers;	/* max_subscribers */
+	atomic_ullong		refused_per_address;	/* max_subscribers_per_address */
+	atomic_ullong		refused_topics;		/* TOPICS_MAX */
+	atomic_ullong		refused_event_size;	/* max_event_size */
+	atomic_ullong		refused_body_size;	/* request body */
+	atomic_ullong		refused_header_size;	/* query / handshake head */
+	atomic_ullong		refused_ws_message_size; /* ws_max_message */
+	atomic_ullong		refused_publish_rate;	/* publish_rate */
+	atomic_ullong		refused_auth;		/* private topic, token */
+	atomic_ullong		reauth_closed;		/* streams ended at token expiry */
 };
 
 extern struct metrics metrics;

@@ -13,13 +13,16 @@
  *     125 bytes, a length not in shortest form or with the top bit set)
  *     make it queue a close *without* a code and return an error that
  *     looks like a failed read. The scanner below (struct wsscan) watches
- *     the bytes on their way in, frame by frame, and stops feeding wslay
- *     at the byte that reveals such a frame: we queue 1002 ourselves and
- *     wslay never sees it.
+ *     the bytes on their way in, frame by frame, and withholds such a
+ *     frame from its first byte on: we queue 1002 ourselves and wslay
+ *     never sees it.
  *   - It checks the UTF-8 of a close reason chunk by chunk, skipping the
- *     first two bytes of *every* chunk, so a close frame that arrives in
- *     pieces is echoed back with whatever reason it had. The scanner
- *     unmasks close payloads and checks the reason whole (1007).
+ *     first two bytes of *every* chunk: a close frame that arrives in
+ *     pieces is echoed with an invalid reason, or refused (1007) for a
+ *     valid one whose character straddles a piece. The scanner unmasks
+ *     close payloads and checks the reason whole (1007), and holds every
+ *     control frame back until all of it is there, so wslay gets it in
+ *     one piece.
  *   - A close frame of 1 byte is echoed as an empty close; §5.5.1 says
  *     the body starts with a 2-byte code, so the scanner refuses it (1002).
  *   - It delivers binary messages: we refuse them at their first frame
@@ -44,6 +47,8 @@
 #define CTRL_PAYLOAD_MAX	125
 /* A close reason: 125 bytes less the 2-byte code. */
 #define CLOSE_REASON_MAX	(CTRL_PAYLOAD_MAX - 2)
+/* A whole control frame: 2 header bytes, 4 of mask, 125 of payload. */
+#define CTRL_FRAME_MAX		(2 + 4 + CTRL_PAYLOAD_MAX)
 
 #define OP_CONT		0x0
 #define OP_TEXT		0x1
@@ -58,13 +63,13 @@
  * one piece and checks its close reason right.
  */
 struct wsscan {
-	unsigned char	 hdr[14];	/* 2 + 8 extended length + 4 mask */
+	unsigned char	 hdr[14];	/* 2 + 8 ext. length + 4 mask */
 	size_t		 hdrlen;	/* header bytes seen */
-	size_t		 hdrneed;	/* header bytes of this frame (2 until known) */
+	size_t		 hdrneed;	/* this header's size (2 until known) */
 	uint64_t	 left;		/* payload bytes still to come */
 	uint64_t	 seen;		/* bytes of this frame seen so far */
-	int		 close;		/* a masked close frame: keep its payload */
-	unsigned char	 body[CTRL_PAYLOAD_MAX];	/* its payload, unmasked */
+	int		 close;		/* masked close: keep its payload */
+	unsigned char	 body[CTRL_PAYLOAD_MAX]; /* ...unmasked */
 	size_t		 bodylen;
 };
 
@@ -186,27 +191,28 @@ scan_feed(struct wsscan *s, const unsigned char *buf, size_t from,
 	return total;
 }
 
-/* An unfinished control frame: 2 header bytes, 4 of mask, 125 of payload. */
-#define CTRL_FRAME_MAX	(2 + 4 + CTRL_PAYLOAD_MAX)
-
 struct wsconn {
 	wslay_event_context_ptr	 ctx;
 	struct wsconn_io	 io;
 	void			*arg;
+	size_t			 max_msg;
 	struct wsscan		 scan;
-	unsigned char		 stash[CTRL_FRAME_MAX]; /* held back, see scan_feed() */
+	/* Bytes read but held back from wslay, see scan_feed(). */
+	unsigned char		 stash[CTRL_FRAME_MAX];
 	size_t			 stashlen;
-	uint16_t		 refuse;	/* close code the scanner asks for */
-	int			 eagain;	/* the last recv said EAGAIN */
-	int			 gone;		/* EOF, read or write error */
+	uint16_t		 refuse;	/* close code asked by scan */
+	int			 eagain;	/* last recv said EAGAIN */
+	int			 wblock;	/* last send said EAGAIN */
+	unsigned long		 sent;		/* sends that wrote bytes */
+	int			 gone;		/* EOF, read/write error */
 	int			 nomem;		/* could not queue a close */
 	int			 close_requested; /* wsconn_close() called */
-	int			 close_pending;	/* ...and its close is not queued yet */
+	int			 close_pending;	/* ...not queued to wslay yet */
 	uint16_t		 close_code;
 	char			 close_reason[CLOSE_REASON_MAX];
 	size_t			 close_reason_len;
 	unsigned long		 frames;
-	size_t			 drained;
+	size_t			 drained;	/* bytes dropped by drain() */
 };
 
 /*
@@ -297,13 +303,16 @@ send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
 	(void)flags;
 	for (;;) {
 		n = c->io.send(c->arg, data, len);
-		if (n > 0 && (size_t)n <= len)
+		if (n > 0 && (size_t)n <= len) {
+			c->sent++;
 			return n;
+		}
 		if (n == -1 && errno == EINTR)
 			continue;
 		/* wslay takes 0 for an error: nothing written is "later". */
 		if (n == 0 || (n == -1 &&
 		    (errno == EAGAIN || errno == EWOULDBLOCK))) {
+			c->wblock = 1;
 			wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
 			return -1;
 		}
@@ -339,6 +348,11 @@ msg_cb(wslay_event_context_ptr ctx,
 	/* A message that arrives while we close is not acted upon. */
 	if (wsconn_closing(c))
 		return;
+	/* Only when max_msg < 125: wslay's bound is not below that. */
+	if (a->msg_length > c->max_msg) {
+		fail(c, 1009, NULL);
+		return;
+	}
 	/* wslay checked it already; a second look costs little. */
 	if (!valid_utf8((const char *)a->msg, a->msg_length)) {
 		fail(c, 1007, NULL);
@@ -371,8 +385,13 @@ wsconn_new(struct wsconn **out, size_t max_msg, const struct wsconn_io *io,
 		free(c);
 		return -1;
 	}
-	/* wslay's default is 2 GiB: a library default is not a limit. */
-	wslay_event_config_set_max_recv_msg_length(c->ctx, max_msg);
+	/*
+	 * wslay's default is 2 GiB: a library default is not a limit. It
+	 * applies the bound to control frames too, so never below 125.
+	 */
+	c->max_msg = max_msg;
+	wslay_event_config_set_max_recv_msg_length(c->ctx,
+	    max_msg > CTRL_PAYLOAD_MAX ? max_msg : CTRL_PAYLOAD_MAX);
 	*out = c;
 	return 0;
 }
@@ -443,20 +462,38 @@ wsconn_read(struct wsconn *c)
 		if (rv != 0)
 			break;
 	} while (!c->eagain && wslay_event_get_read_enabled(c->ctx));
+	/* The peer's close came first: wslay queued the echo, ours is moot. */
+	if (wslay_event_get_close_received(c->ctx))
+		c->close_pending = 0;
 	return 0;
 }
 
 int
 wsconn_flush(struct wsconn *c)
 {
-	int	 rv;
+	unsigned long	 sent;
+	int		 rv;
 
 	if (c->gone || c->nomem)
 		return -1;
 	for (;;) {
+		/*
+		 * wslay returns after a short write too, not only at EAGAIN:
+		 * go on while it makes progress.
+		 */
+		sent = c->sent;
+		c->wblock = 0;
 		if (wslay_event_send(c->ctx) != 0) {
 			c->gone = 1;
 			return -1;
+		}
+		/* A close went out (wslay's, for an error): ours is moot. */
+		if (!wslay_event_get_write_enabled(c->ctx))
+			c->close_pending = 0;
+		if (wslay_event_want_write(c->ctx)) {
+			if (c->wblock || c->sent == sent)
+				break;
+			continue;
 		}
 		/* wsconn_close() after the queue: now it is empty. */
 		if (!c->close_pending ||

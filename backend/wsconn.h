@@ -7,7 +7,8 @@
  * What it does with the peer's frames:
  *   - text messages (fragments joined, at most max_msg bytes, valid UTF-8)
  *     go to io->on_text, until the connection is closing;
- *   - a ping is answered with a pong carrying its payload (§5.5.2);
+ *   - a ping is answered with a pong carrying its payload (§5.5.2),
+ *     unless a close is queued by then (wslay drops the pong);
  *   - a close is answered with a close echoing its code and reason, or
  *     with an empty close if it had none (§5.5.1; 1005 is never sent);
  *   - anything else fails the connection (§7.1.7): a close frame with the
@@ -52,7 +53,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define WS_HEADER_MAX	10	/* bytes of the longest server frame header */
+/* Bytes of the longest server frame header (ws_text_header()). */
+#define WS_HEADER_MAX	10
 
 /* After reading stopped, this many more bytes are discarded at most. */
 #define WS_DRAIN_MAX	(64 * 1024)
@@ -60,22 +62,32 @@
 struct wsconn;
 
 struct wsconn_io {
-	/* Read up to len bytes: >0 read, 0 EOF, -1 with errno set (EAGAIN/EWOULDBLOCK: nothing now). */
+	/*
+	 * Read up to len bytes: >0 read, 0 EOF, -1 with errno set
+	 * (EAGAIN/EWOULDBLOCK: nothing now; EINTR is retried).
+	 */
 	ssize_t	(*recv)(void *arg, void *buf, size_t len);
-	/* Write up to len bytes: >=0 written, -1 with errno set (EAGAIN: try later). */
+	/*
+	 * Write up to len bytes: >=0 written, -1 with errno set (EAGAIN:
+	 * try later; EINTR is retried).
+	 */
 	ssize_t	(*send)(void *arg, const void *buf, size_t len);
-	/* A complete text message arrived: valid UTF-8, at most max_msg bytes, fragments joined. msg is valid only during the call. */
+	/*
+	 * A complete text message arrived: valid UTF-8, at most max_msg
+	 * bytes, fragments joined. msg is valid only during the call.
+	 */
 	void	(*on_text)(void *arg, const char *msg, size_t len);
 };
 
 /*
  * A new connection: 0, or -1 (out of memory). io is copied; arg is passed
  * to every io callback. max_msg bounds one assembled message (and so the
- * memory it takes); it also bounds control frames, so keep it >= 125.
+ * memory it takes); control frames (<= 125 bytes) are not bound by it.
  * on_text may call wsconn_queue_text(), wsconn_close() and the
  * accessors, never wsconn_read() or wsconn_free().
  */
-int	wsconn_new(struct wsconn **out, size_t max_msg, const struct wsconn_io *io, void *arg);
+int	wsconn_new(struct wsconn **out, size_t max_msg,
+	    const struct wsconn_io *io, void *arg);
 
 /* Frees everything queued. Accepts NULL. Does not close anything. */
 void	wsconn_free(struct wsconn *c);
@@ -137,10 +149,16 @@ int	wsconn_closing(const struct wsconn *c);
  */
 int	wsconn_finished(const struct wsconn *c);
 
-/* Frames received so far (any opcode, including pongs): the caller notices liveness by it changing. */
+/*
+ * Frames received so far (any opcode, including pongs): the caller notices
+ * liveness by it changing.
+ */
 unsigned long wsconn_frames_received(const struct wsconn *c);
 
-/* The close code we sent (0 if none yet, or if our close had no code), for logs and tests. */
+/*
+ * The close code we sent (0 if none yet, or if our close had no code), for
+ * logs and tests.
+ */
 uint16_t wsconn_close_sent(const struct wsconn *c);
 
 /*

@@ -317,6 +317,26 @@ parse_field(struct hsparse *ps, const char *line, size_t len,
 		return keep(hs->authorization, sizeof(hs->authorization), v,
 		    vlen, reason, "Authorization too long");
 	}
+	if (name_is(line, namelen, "Cookie")) {
+		/* Not a reason to refuse the upgrade: see the header. */
+		if (hs->cookie[0] == '\0' && vlen < sizeof(hs->cookie)) {
+			memcpy(hs->cookie, v, vlen);
+			hs->cookie[vlen] = '\0';
+		}
+		return 0;
+	}
+	if (name_is(line, namelen, "X-Forwarded-For")) {
+		/* The last hop is the one our own proxy added. */
+		for (i = vlen; i > 0 && v[i - 1] != ','; i--)
+			;
+		while (i < vlen && is_ows(v[i]))
+			i++;
+		if (vlen - i < sizeof(hs->forwarded_for)) {
+			memcpy(hs->forwarded_for, v + i, vlen - i);
+			hs->forwarded_for[vlen - i] = '\0';
+		}
+		return 0;
+	}
 	if (name_is(line, namelen, "Sec-WebSocket-Key")) {
 		if ((status = once(ps, SEEN_KEY, reason)) != 0)
 			return status;

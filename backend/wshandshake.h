@@ -35,12 +35,24 @@
 
 /* What the caller needs of the request: NUL-terminated copies. */
 struct ws_handshake {
-	char	path[1024];			/* request-target before '?', as sent */
-	char	query[QUERY_MAX + 1];		/* after '?', "" if none, not decoded */
-	char	host[256];			/* Host header ("" if none) */
-	char	origin[ORIGIN_MAX + 1];		/* Origin header, "" if none */
-	char	authorization[TOKEN_MAX + 64];	/* Authorization header, "" if none */
-	char	accept[WS_ACCEPT_LEN + 1];	/* Sec-WebSocket-Accept to answer with */
+	/* The request-target before '?', as sent. */
+	char	path[1024];
+	/* After '?', "" if none, not decoded. */
+	char	query[QUERY_MAX + 1];
+	/* The Host header ("" if none). */
+	char	host[256];
+	/* The Origin header, "" if none. */
+	char	origin[ORIGIN_MAX + 1];
+	/* The Authorization header, "" if none. */
+	char	authorization[TOKEN_MAX + 64];
+	/* The Cookie header ("" if none, or if longer than this: the
+	 * access token cookie is then not seen, and a private topic is
+	 * refused with a reason). */
+	char	cookie[4096];
+	/* The last address of X-Forwarded-For (set by our proxy), "". */
+	char	forwarded_for[64 + 1];
+	/* The Sec-WebSocket-Accept to answer with. */
+	char	accept[WS_ACCEPT_LEN + 1];
 };
 
 /*

@@ -42,6 +42,11 @@ while [ ! -S "$VAR/ssereplay.sock" ]; do
 	sleep 0.05
 done
 
+# The demo's private topic (user/demo/...): a day's access token for the
+# page to try it with, served at /demo/access-token (conf/lighttpd.conf).
+"$BIN" token --config "$ROOT/conf/ssereplay.conf" --user demo \
+    --topics 'user/{user}/*' --ttl 1d > "$VAR/demo-access-token.txt" || exit 1
+
 SSEREPLAY_PORT=$PORT SSEREPLAY_DOCROOT=$ROOT/frontend \
 SSEREPLAY_SOCKET=$VAR/ssereplay.sock SSEREPLAY_VAR=$VAR \
 SSEREPLAY_WS_SOCKET=$VAR/ssereplay-ws.sock \

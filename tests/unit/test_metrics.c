@@ -42,8 +42,15 @@ static const struct mname {
 	{ "ssereplay_ws_messages_total", "counter" },
 	{ "ssereplay_ws_acked_total", "counter" },
 	{ "ssereplay_ws_protocol_closes_total", "counter" },
+	{ "ssereplay_reauth_total", "counter" },
 };
 #define NNAMES	(sizeof(names) / sizeof(names[0]))
+
+static const char *const reasons[] = {
+	"subscribers", "per_address", "topics", "event_size", "body_size",
+	"header_size", "ws_message_size", "publish_rate", "auth",
+};
+#define NREASONS	(sizeof(reasons) / sizeof(reasons[0]))
 
 static void
 zero_metrics(void)
@@ -61,6 +68,7 @@ zero_metrics(void)
 	METRIC_SET(log_last_seq, 0);
 	METRIC_SET(tail_events, 0);
 	METRIC_SET(tail_bytes, 0);
+	memset(&metrics, 0, sizeof(metrics));
 }
 
 static int
@@ -140,8 +148,38 @@ test_format_lines(void **state)
 			assert_true(strncmp(p, "# HELP ", 7) == 0 ||
 			    strncmp(p, "# TYPE ", 7) == 0);
 	}
-	assert_int_equal(samples, NNAMES);
-	assert_int_equal(lines, 3 * NNAMES);
+	/* One family with a label: a HELP, a TYPE, a sample per reason. */
+	assert_int_equal(samples, NNAMES + NREASONS);
+	assert_int_equal(lines, 3 * NNAMES + 2 + NREASONS);
+}
+
+/* ssereplay_refusals_total{reason=...}: every reason, with its counter. */
+static void
+test_refusal_reasons(void **state)
+{
+	char	 out[RENDER_MAX], name[128];
+	size_t	 i;
+
+	(void)state;
+	METRIC_SET(refused_subscribers, 1);
+	METRIC_SET(refused_per_address, 2);
+	METRIC_SET(refused_topics, 3);
+	METRIC_SET(refused_event_size, 4);
+	METRIC_SET(refused_body_size, 5);
+	METRIC_SET(refused_header_size, 6);
+	METRIC_SET(refused_ws_message_size, 7);
+	METRIC_SET(refused_publish_rate, 8);
+	METRIC_SET(refused_auth, 9);
+	render(out);
+	assert_non_null(strstr(out, "# TYPE ssereplay_refusals_total counter\n"));
+	for (i = 0; i < NREASONS; i++) {
+		char want[16];
+
+		snprintf(name, sizeof(name),
+		    "ssereplay_refusals_total{reason=\"%s\"}", reasons[i]);
+		snprintf(want, sizeof(want), "%zu", i + 1);
+		expect_line(out, name, want);
+	}
 }
 
 static void
@@ -288,6 +326,7 @@ static const struct CMUnitTest tests[] = {
 	T(test_log_events_empty),
 	T(test_log_events_count),
 	T(test_8k_suffices),
+	T(test_refusal_reasons),
 	T(test_small_buffer),
 };
 
