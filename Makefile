@@ -20,7 +20,7 @@ WERROR	 = -Werror
 endif
 CFLAGS	?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(WERROR) $(CFLAGS) $(SANITIZE)
-LDLIBS	 = -lfcgi -lsqlite3 -ljansson -lpthread -lwslay -lcrypto
+LDLIBS	 = -lfcgi -lsqlite3 -ljansson -lpthread -lwslay -lcrypto -lseccomp
 
 # Objects go to backend/.obj (or .obj-asan): the top level stays as agreed.
 OBJDIR	?= backend/.obj
@@ -29,7 +29,7 @@ BIN	 = $(OBJDIR)/ssereplay
 MODULES	 = log config valid eventid query sse body evlog hub fcgi http \
 	   committer metrics cli cgi serve sseparse httpclient
 MODULES += wshandshake wsconn
-MODULES += wsmsg asyncpub wsserve auth quota
+MODULES += wsmsg asyncpub wsserve auth quota sandbox
 LIBOBJS	 = $(MODULES:%=$(OBJDIR)/%.o)
 HEADERS	 = $(wildcard backend/*.h)
 
