@@ -88,8 +88,11 @@ match(const char *p, const char *t, const char *user)
 		if (strncmp(p, "{user}", 6) == 0 &&
 		    (p[6] == '/' || p[6] == '\0')) {
 			if (user != NULL) {
+				/* Only a name can be a segment: a user
+				 * "alice/x" must not read user/alice/x/... */
 				n = strlen(user);
-				if (n == 0 || strncmp(t, user, n) != 0)
+				if (!valid_name_n(user, n) ||
+				    strncmp(t, user, n) != 0)
 					return 0;
 			} else
 				for (n = 0; name_char(t[n]); n++)
@@ -160,23 +163,33 @@ each_name(const char *list, int allow_group,
 	return 0;
 }
 
+static int
+count_name(void *arg, const char *name, size_t n)
+{
+	(void)name;
+	(void)n;
+	(*(int *)arg)++;
+	return 0;
+}
+
 int
 auth_rule_check(const char *value, char *err, size_t errsz)
 {
 	char		 pattern[TOPIC_MAX + 1];
 	const char	*who;
+	int		 names = 0;
 
 	if (split_rule(value, pattern, &who) == -1) {
 		snprintf(err, errsz, "private: expected PATTERN [WHO,...]:"
 		    " a topic whose segments may be {user} or, last, *");
 		return -1;
 	}
-	if (each_name(who, 1, NULL, NULL) == -1) {
+	if (each_name(who, 1, count_name, &names) == -1) {
 		snprintf(err, errsz, "private: WHO must be user names or"
 		    " @groups of A-Z a-z 0-9 . _ -, separated by commas");
 		return -1;
 	}
-	if (*who == '\0' && strstr(pattern, "{user}") == NULL) {
+	if (names == 0 && strstr(pattern, "{user}") == NULL) {
 		snprintf(err, errsz, "private: %s grants nobody: add {user}"
 		    " to the pattern or a list of users and @groups", pattern);
 		return -1;
@@ -188,18 +201,15 @@ int
 auth_group_check(const char *value, char *err, size_t errsz)
 {
 	const char	*colon = strchr(value, ':');
-	const char	*p;
 	int		 n = 0;
 
 	if (colon == NULL || !valid_name_n(value, (size_t)(colon - value)) ||
-	    each_name(colon + 1, 0, NULL, NULL) == -1) {
+	    each_name(colon + 1, 0, count_name, &n) == -1) {
 		snprintf(err, errsz, "group: expected NAME: USER, USER..."
 		    " (names of A-Z a-z 0-9 . _ -)");
 		return -1;
 	}
-	for (p = colon + 1; *p != '\0'; p++)
-		n += *p == ',';
-	if (n + 1 > GROUP_MEMBERS_MAX) {
+	if (n > GROUP_MEMBERS_MAX) {
 		snprintf(err, errsz, "group: more than %d members",
 		    GROUP_MEMBERS_MAX);
 		return -1;
@@ -290,8 +300,9 @@ auth_may_read(const struct config *cfg, const struct principal *p,
 	}
 	if (!private)
 		return 1;
+	/* A token's {user} is its own user; "" matches no {user}. */
 	for (i = 0; i < p->npatterns; i++)
-		if (match(p->patterns[i], topic, p->user[0] ? p->user : NULL))
+		if (match(p->patterns[i], topic, p->user))
 			return 1;
 	return 0;
 }
@@ -327,6 +338,13 @@ b64_encode(const unsigned char *in, size_t len, char *out)
 	}
 	out[o] = '\0';
 	return o;
+}
+
+/* Length of the base64url (unpadded) text of n bytes. */
+static size_t
+b64_len(size_t n)
+{
+	return 4 * (n / 3) + (n % 3 != 0 ? n % 3 + 1 : 0);
 }
 
 static int
@@ -406,8 +424,9 @@ auth_token_mint(const struct config *cfg, const char *user,
 			return -1;
 		plen += (size_t)n;
 	}
-	/* "v1." + b64(payload) + "." + b64(mac) + NUL */
-	if (outsz < sizeof(TOKEN_PREFIX) + 4 * (plen + 2) / 3 + 1 + 44 + 1)
+	/* "v1." + b64(payload) + "." + b64(mac) + NUL, exactly. */
+	if (outsz < sizeof(TOKEN_PREFIX) - 1 + b64_len(plen) + 1 +
+	    b64_len(MAC_LEN) + 1)
 		return -1;
 	o = sizeof(TOKEN_PREFIX) - 1;
 	memcpy(out, TOKEN_PREFIX, o);
