@@ -20,7 +20,7 @@ WERROR	 = -Werror
 endif
 CFLAGS	?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(WERROR) $(CFLAGS) $(SANITIZE)
-LDLIBS	 = -lfcgi -lsqlite3 -ljansson -lpthread -lwslay -lcrypto -lseccomp
+LDLIBS	 = -lfcgi -lsqlite3 -ljansson -lpthread -lwslay -lcrypto -lseccomp -lnats
 
 # Objects go to backend/.obj (or .obj-asan): the top level stays as agreed.
 OBJDIR	?= backend/.obj
@@ -30,6 +30,7 @@ MODULES	 = log config valid eventid query sse body evlog hub fcgi http \
 	   committer metrics cli cgi serve sseparse httpclient
 MODULES += wshandshake wsconn
 MODULES += wsmsg asyncpub wsserve auth quota sandbox
+MODULES += logdrv jsmap jslog
 LIBOBJS	 = $(MODULES:%=$(OBJDIR)/%.o)
 HEADERS	 = $(wildcard backend/*.h)
 

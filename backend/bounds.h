@@ -95,4 +95,19 @@
 /* SQLITE_BUSY: wait this long in total before giving up. */
 #define DB_BUSY_TIMEOUT_MS	10000
 
+/* The JetStream log (jslog.h): server URLs (comma-separated), stream name,
+ * subject prefix, credentials; how long a publish may wait for its ack
+ * (default), how stale the cached stream bounds may be, events the
+ * follower may hold for the hub, replay cursors kept per connection. */
+#define NATS_URLS_MAX		1024
+#define NATS_STREAM_MAX		32
+#define NATS_PREFIX_MAX		64
+#define NATS_SECRET_MAX		256
+#define NATS_TIMEOUT_MS_DEFAULT	5000
+#define NATS_ACK_RETRY_MS	1000
+#define NATS_BOUNDS_STALE_MS	1000
+#define NATS_FOLLOW_BYTES_MAX	(64 * 1024 * 1024)
+#define NATS_CURSORS_MAX	32
+#define NATS_CURSOR_IDLE_MS	20000
+
 #endif

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "cgi.h"
-#include "evlog.h"
+#include "logdrv.h"
 #include "http.h"
 #include "hub.h"
 #include "log.h"
@@ -17,7 +17,7 @@
 #define CGI_DRAIN_MAX	(1024 * 1024)
 
 struct cgi_publisher {
-	struct evlog	*log;
+	struct logdrv	*log;
 };
 
 static int
@@ -33,9 +33,10 @@ publish_direct(void *arg, const struct publish_req *req, uint64_t *seq)
 	ev.data = req->data;
 	ev.data_len = req->data_len;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	if (evlog_append(p->log, &ev, 1,
-	    (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000) == -1) {
-		log_err("publish: %s", evlog_errmsg(p->log));
+	if (logdrv_append(p->log, &ev, 1,
+	    (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000) == -1 &&
+	    ev.seq == 0) {
+		log_err("publish: %s", logdrv_errmsg(p->log));
 		return -1;
 	}
 	*seq = ev.seq;
@@ -182,8 +183,8 @@ cgi_run(const struct config *cfg)
 		status = 0;
 		break;
 	case HTTP_READ_BODY:
-		if (evlog_open(&pub.log, cfg->db, EVLOG_CREATE |
-		    (cfg->sync_full ? EVLOG_SYNC_FULL : 0), err,
+		if (logdrv_open(&pub.log, cfg, NULL, LOGDRV_CREATE |
+		    (cfg->sync_full ? LOGDRV_SYNC_FULL : 0), err,
 		    sizeof(err)) == -1) {
 			log_err("%s", err);
 			drain_stdin(hr.content_length);
@@ -191,7 +192,7 @@ cgi_run(const struct config *cfg)
 			respond(resp, 0);
 			break;
 		}
-		ctx.epoch = evlog_epoch(pub.log);
+		ctx.epoch = logdrv_epoch(pub.log);
 		len = read_body(hr.content_length, body_max, &body);
 		if (len == -1) {
 			drain_stdin(hr.content_length);
@@ -224,7 +225,7 @@ cgi_run(const struct config *cfg)
 	}
 done:
 	hub_free(hub);
-	evlog_close(pub.log);
+	logdrv_close(pub.log);
 	free(resp);
 	free(stream);
 	return status;

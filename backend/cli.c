@@ -1,4 +1,4 @@
-/* cli.c: publish and tail. See cli.h. */
+/* cli.c: publish, tail, token and migrate. See cli.h. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,27 +10,81 @@
 #include "auth.h"
 #include "cli.h"
 #include "config.h"
-#include "config.h"
 #include "eventid.h"
-#include "evlog.h"
+#include "jslog.h"
+#include "logdrv.h"
 #include "bounds.h"
 #include "sse.h"
 #include "valid.h"
 
 #define TAIL_POLL_MS	100
 
+/* The settings the tools read (large: off the stack). */
+static struct config cli_cfg, cli_cfg2;
+
 static int
 usage_error(const char *cmd, const char *msg, const char *arg)
 {
 	fprintf(stderr, "ssereplay %s: %s%s%s\n", cmd, msg, arg ? ": " : "",
 	    arg ? arg : "");
-	fprintf(stderr, "usage: ssereplay publish --db FILE --topic T"
+	fprintf(stderr, "usage: ssereplay publish LOG --topic T"
 	    " [--event TYPE] [DATA | - | --lines]\n"
-	    "       ssereplay tail --db FILE [--topic T] [--after ID]"
+	    "       ssereplay tail LOG [--topic T] [--after ID]"
 	    " [--follow]\n"
 	    "       ssereplay token --user U --topics P[,P...] [--ttl 1h]"
-	    " [--config FILE]\n");
+	    " [--config FILE]\n"
+	    "       ssereplay migrate --from sqlite:FILE --to jetstream:URL"
+	    " [--config FILE] [--nats-KEY VALUE ...]\n"
+	    "LOG is --db FILE, --log sqlite:FILE|jetstream:URL[,URL...], or"
+	    " --config FILE (its log and nats_* keys).\n");
 	return 2;
+}
+
+/*
+ * The log options the tools share: --config FILE, --db FILE, --log SPEC
+ * and --nats-KEY VALUE (any nats_* config key). Takes argv[*i] (and its
+ * value) into cfg if it is one of them: 1 taken, 0 not one, -1 bad
+ * (message printed). cfg must hold the defaults first.
+ */
+static int
+log_option(const char *cmd, struct config *cfg, int argc, char **argv,
+    int *i, int *have_log)
+{
+	char	 key[64], err[1024];
+	size_t	 k;
+	int	 rc;
+
+	if (strcmp(argv[*i], "--config") != 0 && strcmp(argv[*i], "--db") != 0
+	    && strcmp(argv[*i], "--log") != 0 &&
+	    strncmp(argv[*i], "--nats-", 7) != 0)
+		return 0;
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "ssereplay %s: %s needs a value\n", cmd,
+		    argv[*i]);
+		return -1;
+	}
+	if (strcmp(argv[*i], "--config") == 0)
+		rc = config_load(cfg, argv[*i + 1], err, sizeof(err));
+	else if (strcmp(argv[*i], "--db") == 0) {
+		rc = config_set(cfg, "db", argv[*i + 1], err, sizeof(err));
+		if (rc == 0)
+			cfg->log = LOG_SQLITE;
+	} else if (strcmp(argv[*i], "--log") == 0)
+		rc = config_set_log_spec(cfg, argv[*i + 1], err, sizeof(err));
+	else {
+		for (k = 0; argv[*i][k + 2] != '\0' && k + 1 < sizeof(key);
+		    k++)
+			key[k] = argv[*i][k + 2] == '-' ? '_' : argv[*i][k + 2];
+		key[k] = '\0';
+		rc = config_set(cfg, key, argv[*i + 1], err, sizeof(err));
+	}
+	if (rc == -1) {
+		fprintf(stderr, "ssereplay %s: %s\n", cmd, err);
+		return -1;
+	}
+	*have_log = 1;
+	(*i)++;
+	return 1;
 }
 
 /* Read all of stdin, at most max bytes. -1 if larger or on error. */
@@ -93,7 +147,7 @@ read_line(char *buf, size_t cap)
 }
 
 static int
-publish_lines(struct evlog *log, const char *topic, const char *event,
+publish_lines(struct logdrv *log, const char *topic, const char *event,
     size_t max)
 {
 	struct evlog_new	*batch = NULL;
@@ -148,11 +202,11 @@ publish_lines(struct evlog *log, const char *topic, const char *event,
 		if (n == 0)
 			break;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		if (evlog_append(log, batch, n, (int64_t)ts.tv_sec * 1000 +
+		if (logdrv_append(log, batch, n, (int64_t)ts.tv_sec * 1000 +
 		    ts.tv_nsec / 1000000) == -1) {
 			fprintf(stderr, "ssereplay publish: %s; %llu events"
 			    " before line %llu were published\n",
-			    evlog_errmsg(log), total, lineno - n + 1);
+			    logdrv_errmsg(log), total, lineno - n + 1);
 			goto done;
 		}
 		if (total == 0)
@@ -165,9 +219,9 @@ publish_lines(struct evlog *log, const char *topic, const char *event,
 		}
 	}
 	if (total > 0) {
-		eventid_format(id, sizeof(id), evlog_epoch(log), first);
+		eventid_format(id, sizeof(id), logdrv_epoch(log), first);
 		printf("%llu events, %s", total, id);
-		eventid_format(id, sizeof(id), evlog_epoch(log), last);
+		eventid_format(id, sizeof(id), logdrv_epoch(log), last);
 		printf(" .. %s\n", id);
 	} else
 		printf("0 events\n");
@@ -186,18 +240,22 @@ int
 cli_publish(int argc, char **argv)
 {
 	struct evlog_new	 ev;
-	struct evlog		*log = NULL;
+	struct logdrv		*log = NULL;
 	struct timespec		 ts;
-	const char		*db = NULL, *topic = NULL, *event = "";
+	const char		*topic = NULL, *event = "";
 	const char		*arg = NULL;
 	char			*data = NULL, err[1024], id[EVENT_ID_MAX + 1];
 	size_t			 max = EVENT_SIZE_DEFAULT, len;
 	long			 n;
-	int			 i, status = 1, by_line = 0;
+	int			 i, r, status = 1, by_line = 0, have_log = 0;
 
+	config_defaults(&cli_cfg);
 	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
-			db = argv[++i];
+		if ((r = log_option("publish", &cli_cfg, argc, argv, &i,
+		    &have_log)) == -1)
+			return 2;
+		else if (r == 1)
+			continue;
 		else if (strcmp(argv[i], "--topic") == 0 && i + 1 < argc)
 			topic = argv[++i];
 		else if (strcmp(argv[i], "--event") == 0 && i + 1 < argc)
@@ -215,9 +273,9 @@ cli_publish(int argc, char **argv)
 			return usage_error("publish", "more than one DATA",
 			    argv[i]);
 	}
-	if (db == NULL || topic == NULL)
-		return usage_error("publish", "--db and --topic are required",
-		    NULL);
+	if (!have_log || topic == NULL)
+		return usage_error("publish", "a log (--db, --log or --config)"
+		    " and --topic are required", NULL);
 	if (!valid_topic(topic, strlen(topic)))
 		return usage_error("publish", "bad topic (1 to 128 of"
 		    " A-Z a-z 0-9 . _ / -)", topic);
@@ -230,13 +288,13 @@ cli_publish(int argc, char **argv)
 		if (arg != NULL)
 			return usage_error("publish", "--lines reads stdin:"
 			    " no DATA argument", arg);
-		if (evlog_open(&log, db, EVLOG_CREATE | EVLOG_SYNC_FULL, err,
-		    sizeof(err)) == -1) {
+		if (logdrv_open(&log, &cli_cfg, NULL, LOGDRV_CREATE |
+		    LOGDRV_SYNC_FULL, err, sizeof(err)) == -1) {
 			fprintf(stderr, "ssereplay publish: %s\n", err);
 			return 1;
 		}
 		status = publish_lines(log, topic, event, max);
-		evlog_close(log);
+		logdrv_close(log);
 		return status;
 	}
 	if (arg == NULL || strcmp(arg, "-") == 0) {
@@ -260,8 +318,8 @@ cli_publish(int argc, char **argv)
 		fprintf(stderr, "ssereplay publish: data is not valid UTF-8\n");
 		goto done;
 	}
-	if (evlog_open(&log, db, EVLOG_CREATE | EVLOG_SYNC_FULL, err,
-	    sizeof(err)) == -1) {
+	if (logdrv_open(&log, &cli_cfg, NULL, LOGDRV_CREATE |
+	    LOGDRV_SYNC_FULL, err, sizeof(err)) == -1) {
 		fprintf(stderr, "ssereplay publish: %s\n", err);
 		goto done;
 	}
@@ -271,16 +329,16 @@ cli_publish(int argc, char **argv)
 	ev.data = data;
 	ev.data_len = len;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	if (evlog_append(log, &ev, 1,
+	if (logdrv_append(log, &ev, 1,
 	    (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000) == -1) {
-		fprintf(stderr, "ssereplay publish: %s\n", evlog_errmsg(log));
+		fprintf(stderr, "ssereplay publish: %s\n", logdrv_errmsg(log));
 		goto done;
 	}
-	eventid_format(id, sizeof(id), evlog_epoch(log), ev.seq);
+	eventid_format(id, sizeof(id), logdrv_epoch(log), ev.seq);
 	printf("%s\n", id);
 	status = 0;
 done:
-	evlog_close(log);
+	logdrv_close(log);
 	free(data);
 	return status;
 }
@@ -326,16 +384,20 @@ cli_tail(int argc, char **argv)
 {
 	struct tail_out		 t;
 	struct resume_point	 after;
-	struct evlog		*log = NULL;
+	struct logdrv		*log = NULL;
 	struct timespec		 pause = { 0, TAIL_POLL_MS * 1000000L };
-	const char		*db = NULL, *topic = NULL, *after_s = NULL;
+	const char		*topic = NULL, *after_s = NULL;
 	char			 err[1024];
 	uint64_t		 before;
-	int			 i, follow = 0, status = 1;
+	int			 i, r, follow = 0, status = 1, have_log = 0;
 
+	config_defaults(&cli_cfg);
 	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
-			db = argv[++i];
+		if ((r = log_option("tail", &cli_cfg, argc, argv, &i,
+		    &have_log)) == -1)
+			return 2;
+		else if (r == 1)
+			continue;
 		else if (strcmp(argv[i], "--topic") == 0 && i + 1 < argc)
 			topic = argv[++i];
 		else if (strcmp(argv[i], "--after") == 0 && i + 1 < argc)
@@ -347,8 +409,9 @@ cli_tail(int argc, char **argv)
 			return usage_error("tail", "unknown option or missing"
 			    " value", argv[i]);
 	}
-	if (db == NULL)
-		return usage_error("tail", "--db is required", NULL);
+	if (!have_log)
+		return usage_error("tail", "a log (--db, --log or --config) is"
+		    " required", NULL);
 	if (topic != NULL && !valid_topic(topic, strlen(topic)))
 		return usage_error("tail", "bad topic", topic);
 	memset(&after, 0, sizeof(after));
@@ -356,33 +419,45 @@ cli_tail(int argc, char **argv)
 	    eventid_parse(after_s, strlen(after_s), &after) == -1)
 		return usage_error("tail", "bad --after (EPOCH-SEQ or SEQ)",
 		    after_s);
-	if (access(db, F_OK) == -1) {
-		fprintf(stderr, "ssereplay tail: %s: %s\n", db, strerror(errno));
+	if (cli_cfg.log == LOG_SQLITE && access(cli_cfg.db, F_OK) == -1) {
+		fprintf(stderr, "ssereplay tail: %s: %s\n", cli_cfg.db,
+		    strerror(errno));
 		return 1;
 	}
-	if (evlog_open(&log, db, 0, err, sizeof(err)) == -1) {
+	if (logdrv_open(&log, &cli_cfg, NULL, LOGDRV_READONLY, err,
+	    sizeof(err)) == -1) {
 		fprintf(stderr, "ssereplay tail: %s\n", err);
 		return 1;
 	}
-	if (after.has_epoch && strcmp(after.epoch, evlog_epoch(log)) != 0) {
+	if (after.has_epoch && strcmp(after.epoch, logdrv_epoch(log)) != 0) {
 		fprintf(stderr, "ssereplay tail: --after %s belongs to another"
 		    " log (this one's epoch is %s)\n", after_s,
-		    evlog_epoch(log));
-		evlog_close(log);
+		    logdrv_epoch(log));
+		logdrv_close(log);
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	memset(&t, 0, sizeof(t));
-	t.epoch = evlog_epoch(log);
+	t.epoch = logdrv_epoch(log);
 	t.last = after.seq;
 	for (;;) {
 		before = t.last;
-		if (evlog_read(log, topic, t.last, INT64_MAX, 4096,
-		    4 * 1024 * 1024, tail_row, &t) == -1) {
+		r = logdrv_read(log, topic, t.last, INT64_MAX, 4096,
+		    4 * 1024 * 1024, tail_row, &t);
+		if (r == -1) {
 			if (!t.failed)
 				fprintf(stderr, "ssereplay tail: %s\n",
-				    evlog_errmsg(log));
+				    logdrv_errmsg(log));
 			goto done;
+		}
+		if (r == LOGDRV_PRUNED) {
+			/* Retention was faster: go on from what is left. */
+			uint64_t first, last;
+
+			if (logdrv_bounds(log, 0, &first, &last) == 0 &&
+			    first > t.last + 1)
+				t.last = first - 1;
+			continue;
 		}
 		if (fflush(stdout) == EOF)
 			goto done;
@@ -397,7 +472,7 @@ done:
 	if (t.failed && errno == EPIPE)
 		status = 0;
 	free(t.buf);
-	evlog_close(log);
+	logdrv_close(log);
 	return status;
 }
 
@@ -486,4 +561,170 @@ cli_token(int argc, char **argv)
 		    " ({user} segments, a final *)", NULL);
 	printf("%s\n", out);
 	return 0;
+}
+
+/*
+ * migrate: copy an SQLite log into a JetStream stream, keeping the ids.
+ * The stream is made (or must be empty), its epoch pinned to the SQLite
+ * log's and its next sequence set to the first event's, so that every
+ * copied event gets the sequence number it had: clients resume across the
+ * move without a gap. Events are read in batches and appended as groups
+ * (the append retries idempotently; a failure stops the copy, and running
+ * it again refuses the half-filled stream: delete it first).
+ */
+struct copy_batch {
+	struct evlog_new	*evs;
+	uint64_t		*want;	/* the source's seq of each */
+	char			*mem;
+	size_t			 n, cap, used, mem_cap;
+};
+
+static int
+copy_row(void *arg, const struct evlog_row *row)
+{
+	struct copy_batch	*b = arg;
+	size_t			 need = row->topic_len + 1 + row->event_len + 1 +
+				    row->data_len + 1;
+	char			*p;
+
+	if (b->n == b->cap || b->used + need > b->mem_cap)
+		return 1;	/* full: this row goes in the next batch */
+	if (row->topic_len == 0)
+		return 0;	/* not an event of ours */
+	p = b->mem + b->used;
+	memcpy(p, row->topic, row->topic_len);
+	p[row->topic_len] = '\0';
+	b->evs[b->n].topic = p;
+	p += row->topic_len + 1;
+	memcpy(p, row->event, row->event_len);
+	p[row->event_len] = '\0';
+	b->evs[b->n].event = p;
+	p += row->event_len + 1;
+	memcpy(p, row->data, row->data_len);
+	p[row->data_len] = '\0';
+	b->evs[b->n].data = p;
+	b->evs[b->n].data_len = row->data_len;
+	b->want[b->n] = row->seq;
+	b->used += need;
+	b->n++;
+	return 0;
+}
+
+int
+cli_migrate(int argc, char **argv)
+{
+	struct copy_batch	 b;
+	struct logdrv		*src = NULL, *dst = NULL;
+	const char		*from = NULL, *to = NULL;
+	char			 err[1024], id0[EVENT_ID_MAX + 1];
+	char			 id1[EVENT_ID_MAX + 1];
+	uint64_t		 first, last, pos, copied = 0;
+	size_t			 i;
+	int			 a, r, status = 1, have = 0;
+
+	config_defaults(&cli_cfg);
+	for (a = 0; a < argc; a++) {
+		if (strcmp(argv[a], "--from") == 0 && a + 1 < argc)
+			from = argv[++a];
+		else if (strcmp(argv[a], "--to") == 0 && a + 1 < argc)
+			to = argv[++a];
+		else if ((r = log_option("migrate", &cli_cfg, argc, argv, &a,
+		    &have)) == -1)
+			return 2;
+		else if (r == 0)
+			return usage_error("migrate", "unknown option or"
+			    " missing value", argv[a]);
+	}
+	if (from == NULL || to == NULL)
+		return usage_error("migrate", "--from and --to are required",
+		    NULL);
+	/* The destination: the config's nats_* keys with --to's servers;
+	 * the source: the same settings with --from's file. */
+	cli_cfg2 = cli_cfg;
+	if (config_set_log_spec(&cli_cfg, to, err, sizeof(err)) == -1 ||
+	    config_set_log_spec(&cli_cfg2, from, err, sizeof(err)) == -1) {
+		fprintf(stderr, "ssereplay migrate: %s\n", err);
+		return 2;
+	}
+	if (cli_cfg2.log != LOG_SQLITE || cli_cfg.log != LOG_JETSTREAM)
+		return usage_error("migrate", "copies from sqlite:FILE to"
+		    " jetstream:URL only", NULL);
+	memset(&b, 0, sizeof(b));
+	if (access(cli_cfg2.db, F_OK) == -1) {
+		fprintf(stderr, "ssereplay migrate: %s: %s\n", cli_cfg2.db,
+		    strerror(errno));
+		return 1;
+	}
+	if (logdrv_open(&src, &cli_cfg2, NULL, LOGDRV_READONLY, err,
+	    sizeof(err)) == -1 || logdrv_bounds(src, 0, &first, &last) == -1) {
+		fprintf(stderr, "ssereplay migrate: %s\n", src != NULL ?
+		    logdrv_errmsg(src) : err);
+		goto done;
+	}
+	if (jslog_prepare_import(&cli_cfg, logdrv_epoch(src),
+	    first != 0 ? first : last + 1, err, sizeof(err)) == -1 ||
+	    logdrv_open(&dst, &cli_cfg, NULL, 0, err, sizeof(err)) == -1) {
+		fprintf(stderr, "ssereplay migrate: %s\n", err);
+		goto done;
+	}
+	if (strcmp(logdrv_epoch(src), logdrv_epoch(dst)) != 0)
+		fprintf(stderr, "ssereplay migrate: warning: the stream's"
+		    " epoch %s is not the log's %s: clients will get a gap\n",
+		    logdrv_epoch(dst), logdrv_epoch(src));
+	b.cap = COMMIT_BATCH_MAX;
+	b.mem_cap = 8 * 1024 * 1024 + 3 * EVENT_SIZE_CEILING;
+	b.evs = calloc(b.cap, sizeof(*b.evs));
+	b.want = calloc(b.cap, sizeof(*b.want));
+	b.mem = malloc(b.mem_cap);
+	if (b.evs == NULL || b.want == NULL || b.mem == NULL) {
+		fprintf(stderr, "ssereplay migrate: out of memory\n");
+		goto done;
+	}
+	pos = first != 0 ? first - 1 : last;
+	while (pos < last) {
+		b.n = b.used = 0;
+		if (logdrv_read(src, NULL, pos, last, b.cap, 8 * 1024 * 1024,
+		    copy_row, &b) == -1) {
+			fprintf(stderr, "ssereplay migrate: %s\n",
+			    logdrv_errmsg(src));
+			goto done;
+		}
+		if (b.n == 0)
+			break;
+		if (logdrv_append(dst, b.evs, b.n, 0) == -1) {
+			fprintf(stderr, "ssereplay migrate: %s; %llu events"
+			    " were copied\n", logdrv_errmsg(dst),
+			    (unsigned long long)copied);
+			goto done;
+		}
+		for (i = 0; i < b.n; i++)
+			if (b.evs[i].seq != b.want[i]) {
+				fprintf(stderr, "ssereplay migrate: event %llu"
+				    " became %llu in the stream (someone else"
+				    " publishes to it?); %llu copied\n",
+				    (unsigned long long)b.want[i],
+				    (unsigned long long)b.evs[i].seq,
+				    (unsigned long long)(copied + i));
+				goto done;
+			}
+		copied += b.n;
+		pos = b.want[b.n - 1];
+	}
+	if (copied > 0) {
+		eventid_format(id0, sizeof(id0), logdrv_epoch(dst),
+		    first != 0 ? first : last);
+		eventid_format(id1, sizeof(id1), logdrv_epoch(dst), pos);
+		printf("%llu events copied to stream %s, %s .. %s\n",
+		    (unsigned long long)copied, cli_cfg.nats_stream, id0, id1);
+	} else
+		printf("0 events copied to stream %s (epoch %s)\n",
+		    cli_cfg.nats_stream, logdrv_epoch(dst));
+	status = 0;
+done:
+	free(b.evs);
+	free(b.want);
+	free(b.mem);
+	logdrv_close(dst);
+	logdrv_close(src);
+	return status;
 }

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "committer.h"
-#include "evlog.h"
+#include "logdrv.h"
 #include "hub.h"
 #include "log.h"
 #include "metrics.h"
@@ -25,8 +25,8 @@ struct job {
 };
 
 struct committer {
-	struct evlog	*log;		/* used by the leader only */
-	struct evlog	*prune_log;	/* used by the pruner only */
+	struct logdrv	*log;		/* used by the leader only */
+	struct logdrv	*prune_log;	/* used by the pruner only */
 	const struct config *cfg;
 	struct hub	*hub;
 	pthread_mutex_t	 mtx;
@@ -52,7 +52,7 @@ wall_ms(void)
 
 /* One bounded retention step; returns 1 if there may be more to delete. */
 static int
-prune_step(const struct config *cfg, struct evlog *log)
+prune_step(const struct config *cfg, struct logdrv *log)
 {
 	int64_t		 min_ts = 0;
 	size_t		 deleted;
@@ -61,9 +61,9 @@ prune_step(const struct config *cfg, struct evlog *log)
 		return 0;
 	if (cfg->retention_max_age_ms > 0)
 		min_ts = wall_ms() - cfg->retention_max_age_ms;
-	if (evlog_prune(log, cfg->retention_max_events, min_ts,
+	if (logdrv_prune(log, cfg->retention_max_events, min_ts,
 	    PRUNE_BATCH_MAX, &deleted) == -1) {
-		log_warn("retention: %s", evlog_errmsg(log));
+		log_warn("retention: %s", logdrv_errmsg(log));
 		return 0;
 	}
 	if (deleted > 0)
@@ -105,7 +105,7 @@ static void
 lead_group(struct committer *c)
 {
 	struct job	*j;
-	size_t		 n, i;
+	size_t		 n, i, stored = 0;
 	int		 rc;
 
 	for (n = 0; c->head != NULL && n < COMMIT_BATCH_MAX; n++) {
@@ -121,12 +121,18 @@ lead_group(struct committer *c)
 		c->tail = &c->head;
 	pthread_mutex_unlock(&c->mtx);
 
-	rc = evlog_append(c->log, c->batch, n, wall_ms());
+	/* On failure, a driver without transactions (JetStream) may have
+	 * stored part of the group: those have their seq, the rest 0. */
+	rc = logdrv_append(c->log, c->batch, n, wall_ms());
+	for (i = 0; i < n; i++)
+		if (rc == 0 || c->batch[i].seq != 0)
+			stored++;
 	if (rc == -1) {
-		log_err("publish: %s", evlog_errmsg(c->log));
-		METRIC_ADD(publish_errors, n);
-	} else {
-		METRIC_ADD(events_published, n);
+		log_err("publish: %s", logdrv_errmsg(c->log));
+		METRIC_ADD(publish_errors, n - stored);
+	}
+	if (stored > 0) {
+		METRIC_ADD(events_published, stored);
 		if (c->hub != NULL)
 			hub_notify(c->hub);
 	}
@@ -134,7 +140,7 @@ lead_group(struct committer *c)
 	pthread_mutex_lock(&c->mtx);
 	for (i = 0; i < n; i++) {
 		c->jobs[i]->seq = c->batch[i].seq;
-		c->jobs[i]->state = rc == 0 ? 1 : -1;
+		c->jobs[i]->state = rc == 0 || c->batch[i].seq != 0 ? 1 : -1;
 		pthread_cond_signal(c->jobs[i]->wake);
 	}
 }
@@ -144,7 +150,7 @@ committer_start(struct committer **out, const char *dbpath,
     const struct config *cfg, struct hub *hub, char *err, size_t errsz)
 {
 	struct committer *c;
-	int flags = EVLOG_CREATE | (cfg->sync_full ? EVLOG_SYNC_FULL : 0);
+	int flags = LOGDRV_CREATE | (cfg->sync_full ? LOGDRV_SYNC_FULL : 0);
 
 	*out = NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -156,8 +162,8 @@ committer_start(struct committer **out, const char *dbpath,
 	c->tail = &c->head;
 	pthread_mutex_init(&c->mtx, NULL);
 	pthread_cond_init(&c->prune_wake, NULL);
-	if (evlog_open(&c->log, dbpath, flags, err, errsz) == -1 ||
-	    evlog_open(&c->prune_log, dbpath, flags, err, errsz) == -1)
+	if (logdrv_open(&c->log, cfg, dbpath, flags, err, errsz) == -1 ||
+	    logdrv_open(&c->prune_log, cfg, dbpath, flags, err, errsz) == -1)
 		goto fail;
 	/* Apply retention once before serving, so a restart with a smaller
 	 * limit takes effect at once. */
@@ -178,7 +184,7 @@ fail:
 const char *
 committer_epoch(const struct committer *c)
 {
-	return evlog_epoch(c->log);
+	return logdrv_epoch(c->log);
 }
 
 int
@@ -251,8 +257,8 @@ committer_stop(struct committer *c)
 	if (c->pruner_started)
 		pthread_join(c->pruner, NULL);
 	/* The caller has stopped the publishing threads: nobody leads. */
-	evlog_close(c->log);
-	evlog_close(c->prune_log);
+	logdrv_close(c->log);
+	logdrv_close(c->prune_log);
 	pthread_mutex_destroy(&c->mtx);
 	pthread_cond_destroy(&c->prune_wake);
 	free(c);

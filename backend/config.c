@@ -24,10 +24,13 @@
 #include "config.h"
 #include "bounds.h"
 #include "auth.h"
+#include "jsmap.h"
 #include "valid.h"
 
 #define DB_DEFAULT	"var/ssereplay.db"
 #define LISTEN_DEFAULT	"unix:var/ssereplay.sock"
+#define NATS_STREAM_DEFAULT	"SSEREPLAY"
+#define NATS_SUBJECT_DEFAULT	"sse"
 
 #define MS_PER_S	1000LL
 #define MS_PER_M	(60 * MS_PER_S)
@@ -49,6 +52,12 @@ enum ctype {
 	CT_NAME,	/* a user or cookie name: [A-Za-z0-9._-] */
 	CT_RULE,	/* repeatable: "PATTERN [WHO,...]", see auth.h */
 	CT_GROUP,	/* repeatable: "NAME: USER, USER..." */
+	CT_LOG,		/* sqlite | jetstream */
+	CT_NATS_URLS,	/* nats://|tls://HOST:PORT[,...] */
+	CT_NATS_STREAM,	/* a stream name */
+	CT_NATS_PREFIX,	/* a subject prefix */
+	CT_PATH,	/* a file */
+	CT_NATS_SECRET,	/* printable ASCII, no spaces, 1..NATS_SECRET_MAX */
 };
 
 enum key_id {
@@ -78,6 +87,17 @@ enum key_id {
 	K_GROUP,
 	K_TOKEN_KEY,
 	K_TOKEN_COOKIE,
+	K_LOG,
+	K_NATS_URL,
+	K_NATS_STREAM,
+	K_NATS_SUBJECT,
+	K_NATS_REPLICAS,
+	K_NATS_CREDS,
+	K_NATS_USER,
+	K_NATS_PASSWORD,
+	K_NATS_TOKEN,
+	K_NATS_CA,
+	K_NATS_TIMEOUT,
 };
 
 struct key {
@@ -126,6 +146,18 @@ static const struct key keys[] = {
 	{ "group", K_GROUP, CT_GROUP, 0, 0, NULL },
 	{ "token_key", K_TOKEN_KEY, CT_SECRET, 0, 0, NULL },
 	{ "token_cookie", K_TOKEN_COOKIE, CT_NAME, 0, 0, NULL },
+	{ "log", K_LOG, CT_LOG, 0, 0, NULL },
+	{ "nats_url", K_NATS_URL, CT_NATS_URLS, 0, 0, NULL },
+	{ "nats_stream", K_NATS_STREAM, CT_NATS_STREAM, 0, 0, NULL },
+	{ "nats_subject", K_NATS_SUBJECT, CT_NATS_PREFIX, 0, 0, NULL },
+	{ "nats_replicas", K_NATS_REPLICAS, CT_COUNT, 1, 5, "from 1 to 5" },
+	{ "nats_creds", K_NATS_CREDS, CT_PATH, 0, 0, NULL },
+	{ "nats_user", K_NATS_USER, CT_NATS_SECRET, 0, 0, NULL },
+	{ "nats_password", K_NATS_PASSWORD, CT_NATS_SECRET, 0, 0, NULL },
+	{ "nats_token", K_NATS_TOKEN, CT_NATS_SECRET, 0, 0, NULL },
+	{ "nats_ca", K_NATS_CA, CT_PATH, 0, 0, NULL },
+	{ "nats_timeout", K_NATS_TIMEOUT, CT_DURATION,
+	    100, 60 * MS_PER_S, "from 100ms to 60s" },
 };
 
 _Static_assert(EVENT_SIZE_CEILING == 1024 * 1024,
@@ -157,6 +189,13 @@ config_defaults(struct config *cfg)
 	cfg->max_subscribers_per_address = SUBSCRIBERS_PER_ADDRESS_DEFAULT;
 	memcpy(cfg->token_cookie, TOKEN_COOKIE_DEFAULT,
 	    sizeof(TOKEN_COOKIE_DEFAULT));
+	cfg->log = LOG_SQLITE;
+	memcpy(cfg->nats_stream, NATS_STREAM_DEFAULT,
+	    sizeof(NATS_STREAM_DEFAULT));
+	memcpy(cfg->nats_subject, NATS_SUBJECT_DEFAULT,
+	    sizeof(NATS_SUBJECT_DEFAULT));
+	cfg->nats_replicas = 1;
+	cfg->nats_timeout_ms = NATS_TIMEOUT_MS_DEFAULT;
 }
 
 static int
@@ -355,6 +394,54 @@ check_origin(const char *v, char *err, size_t errsz)
 	return 0;
 }
 
+/*
+ * A list of NATS server URLs as nats.c takes it: comma-separated
+ * nats://HOST:PORT or tls://HOST:PORT (user:password@ allowed), no
+ * spaces. Only the shape is checked; nats.c resolves and connects.
+ */
+static int
+check_nats_urls(const char *v, char *err, size_t errsz)
+{
+	const char	*p = v, *end, *host, *colon;
+	long long	 port;
+	char		 one[NATS_URLS_MAX + 1];
+	size_t		 n;
+
+	if (*v == '\0' || strlen(v) > NATS_URLS_MAX || !visible_ascii(v)) {
+		snprintf(err, errsz, "nats_url: 1 to %d bytes without spaces",
+		    NATS_URLS_MAX);
+		return -1;
+	}
+	for (;;) {
+		end = strchr(p, ',');
+		n = end != NULL ? (size_t)(end - p) : strlen(p);
+		memcpy(one, p, n);
+		one[n] = '\0';
+		if (strncmp(one, "nats://", 7) == 0)
+			host = one + 7;
+		else if (strncmp(one, "tls://", 6) == 0)
+			host = one + 6;
+		else {
+			snprintf(err, errsz, "nats_url: \"%s\" is not "
+			    "nats://HOST:PORT or tls://HOST:PORT", one);
+			return -1;
+		}
+		if (strrchr(host, '@') != NULL)
+			host = strrchr(host, '@') + 1;
+		if ((colon = strrchr(host, ':')) == NULL || colon == host ||
+		    parse_count(colon + 1, &port) == -1 || port < 1 ||
+		    port > 65535 || strchr(host, '/') != NULL) {
+			snprintf(err, errsz, "nats_url: \"%s\" is not "
+			    "nats://HOST:PORT or tls://HOST:PORT", one);
+			return -1;
+		}
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	return 0;
+}
+
 int
 config_set(struct config *cfg, const char *key, const char *value,
     char *err, size_t errsz)
@@ -481,6 +568,51 @@ config_set(struct config *cfg, const char *key, const char *value,
 		if (check_origin(value, err, errsz) == -1)
 			return -1;
 		break;
+	case CT_LOG:
+		if (strcmp(value, "sqlite") == 0)
+			v = LOG_SQLITE;
+		else if (strcmp(value, "jetstream") == 0)
+			v = LOG_JETSTREAM;
+		else {
+			snprintf(err, errsz, "%s: must be sqlite or jetstream",
+			    key);
+			return -1;
+		}
+		break;
+	case CT_NATS_URLS:
+		if (check_nats_urls(value, err, errsz) == -1)
+			return -1;
+		break;
+	case CT_NATS_STREAM:
+		if (!jsmap_stream_ok(value)) {
+			snprintf(err, errsz, "%s: 1 to %d characters of"
+			    " A-Z a-z 0-9 _ -", key, NATS_STREAM_MAX);
+			return -1;
+		}
+		break;
+	case CT_NATS_PREFIX:
+		if (!jsmap_prefix_ok(value)) {
+			snprintf(err, errsz, "%s: 1 to %d characters, tokens"
+			    " of A-Z a-z 0-9 _ - separated by single dots",
+			    key, NATS_PREFIX_MAX);
+			return -1;
+		}
+		break;
+	case CT_PATH:
+		if (len == 0 || len >= PATH_MAX) {
+			snprintf(err, errsz, "%s: must be 1 to %d bytes",
+			    key, PATH_MAX - 1);
+			return -1;
+		}
+		break;
+	case CT_NATS_SECRET:
+		if (len == 0 || len > NATS_SECRET_MAX ||
+		    !visible_ascii(value)) {
+			snprintf(err, errsz, "%s: 1 to %d bytes of printable"
+			    " ASCII without spaces", key, NATS_SECRET_MAX);
+			return -1;
+		}
+		break;
 	case CT_BOOL:
 		if (parse_bool(value, &v) == -1) {
 			snprintf(err, errsz, "%s: not yes, no, true, false, "
@@ -604,8 +736,61 @@ config_set(struct config *cfg, const char *key, const char *value,
 	case K_TOKEN_COOKIE:
 		memcpy(cfg->token_cookie, value, len + 1);
 		break;
+	case K_LOG:
+		cfg->log = (int)v;
+		break;
+	case K_NATS_URL:
+		memcpy(cfg->nats_url, value, len + 1);
+		break;
+	case K_NATS_STREAM:
+		memcpy(cfg->nats_stream, value, len + 1);
+		break;
+	case K_NATS_SUBJECT:
+		memcpy(cfg->nats_subject, value, len + 1);
+		break;
+	case K_NATS_REPLICAS:
+		cfg->nats_replicas = (int)v;
+		break;
+	case K_NATS_CREDS:
+		memcpy(cfg->nats_creds, value, len + 1);
+		break;
+	case K_NATS_USER:
+		memcpy(cfg->nats_user, value, len + 1);
+		break;
+	case K_NATS_PASSWORD:
+		memcpy(cfg->nats_password, value, len + 1);
+		break;
+	case K_NATS_TOKEN:
+		memcpy(cfg->nats_token, value, len + 1);
+		break;
+	case K_NATS_CA:
+		memcpy(cfg->nats_ca, value, len + 1);
+		break;
+	case K_NATS_TIMEOUT:
+		cfg->nats_timeout_ms = v;
+		break;
 	}
 	return 0;
+}
+
+int
+config_set_log_spec(struct config *cfg, const char *spec, char *err,
+    size_t errsz)
+{
+	if (strncmp(spec, "sqlite:", 7) == 0) {
+		if (config_set(cfg, "db", spec + 7, err, errsz) == -1)
+			return -1;
+		cfg->log = LOG_SQLITE;
+		return 0;
+	}
+	if (strncmp(spec, "jetstream:", 10) == 0) {
+		if (config_set(cfg, "nats_url", spec + 10, err, errsz) == -1)
+			return -1;
+		cfg->log = LOG_JETSTREAM;
+		return 0;
+	}
+	snprintf(err, errsz, "%s: not sqlite:FILE or jetstream:URL", spec);
+	return -1;
 }
 
 static int

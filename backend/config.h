@@ -7,7 +7,8 @@
  * field names below. Durations take ms, s, m, h or d (no suffix = seconds);
  * sizes take k or M (no suffix = bytes); booleans are yes/no/true/false/1/0.
  * Repeatable keys: publish_token, cors_origin, ws_publish_topic, private,
- * group (each line adds one).
+ * group (each line adds one). `log = jetstream` needs nats_url; the other
+ * nats_* keys have defaults (jslog.h).
  *
  * Errors come back as -1 with a message "FILE:LINE: what" (or "KEY: what"
  * for a flag) in the caller's buffer; nothing is printed here.
@@ -20,7 +21,14 @@
 
 #include "bounds.h"
 
+/* Which event log (logdrv.h). */
+enum log_kind {
+	LOG_SQLITE,		/* log = sqlite: the file `db` */
+	LOG_JETSTREAM,		/* log = jetstream: the stream of nats_* */
+};
+
 struct config {
+	int		log;				/* log: enum log_kind */
 	char		db[PATH_MAX];			/* db */
 	char		listen[PATH_MAX];		/* listen: unix:PATH | HOST:PORT */
 	int		listen_force;			/* listen_force */
@@ -52,6 +60,17 @@ struct config {
 	int		ngroups;
 	char		token_key[TOKEN_MAX + 1];	/* token_key: HMAC key, "" = none */
 	char		token_cookie[NAME_MAX_LEN + 1];	/* token_cookie */
+	/* log = jetstream (jslog.h) */
+	char		nats_url[NATS_URLS_MAX + 1];	/* nats_url: URL[,URL...] */
+	char		nats_stream[NATS_STREAM_MAX + 1];	/* nats_stream */
+	char		nats_subject[NATS_PREFIX_MAX + 1];	/* nats_subject: prefix */
+	int		nats_replicas;			/* nats_replicas: 1..5, at creation */
+	char		nats_creds[PATH_MAX];		/* nats_creds: JWT + NKey file */
+	char		nats_user[NATS_SECRET_MAX + 1];	/* nats_user */
+	char		nats_password[NATS_SECRET_MAX + 1];	/* nats_password */
+	char		nats_token[NATS_SECRET_MAX + 1];	/* nats_token */
+	char		nats_ca[PATH_MAX];		/* nats_ca: CA file for tls:// */
+	long long	nats_timeout_ms;		/* nats_timeout: publish ack wait */
 };
 
 /* The largest WebSocket message accepted (ws_max_message, or room for an
@@ -68,6 +87,14 @@ void config_defaults(struct config *cfg);
  */
 int config_set(struct config *cfg, const char *key, const char *value,
     char *err, size_t errsz);
+
+/*
+ * A log named as the tools take it: "sqlite:FILE" (log = sqlite, db =
+ * FILE) or "jetstream:URL[,URL...]" (log = jetstream, nats_url = the
+ * URLs). Returns 0, or -1 with a message in err.
+ */
+int config_set_log_spec(struct config *cfg, const char *spec, char *err,
+    size_t errsz);
 
 /*
  * Read a config file and config_set() each line. Returns 0, or -1 with

@@ -31,8 +31,8 @@
 #include <unistd.h>
 
 #include "body.h"
-#include "evlog.h"
 #include "hub.h"
+#include "logdrv.h"
 #include "quota.h"
 #include "log.h"
 #include "metrics.h"
@@ -145,7 +145,7 @@ struct handoff {
 };
 
 struct hub {
-	struct evlog	*log;
+	struct logdrv	*log;
 	const struct config *cfg;
 	int		 epfd;
 	int		 wakefd;
@@ -296,7 +296,7 @@ ingest_row(void *arg, const struct evlog_row *row)
 		h->last_seq = row->seq;
 		return 0;
 	}
-	eventid_format(id, sizeof(id), evlog_epoch(h->log), row->seq);
+	eventid_format(id, sizeof(id), logdrv_epoch(h->log), row->seq);
 	max = sse_encoded_max(row->event_len, row->data_len);
 	if (h->ws_enabled)
 		wmax = wsmsg_event_max(row->topic_len, row->event_len,
@@ -352,9 +352,9 @@ tail_ingest(struct hub *h)
 
 	for (;;) {
 		before = h->last_seq;
-		if (evlog_read(h->log, NULL, h->last_seq, INT64_MAX, 4096,
+		if (logdrv_read_new(h->log, h->last_seq, 4096,
 		    4 * 1024 * 1024, ingest_row, h) == -1) {
-			log_err("reading new events: %s", evlog_errmsg(h->log));
+			log_err("reading new events: %s", logdrv_errmsg(h->log));
 			return -1;
 		}
 		if (h->last_seq == before)
@@ -759,7 +759,7 @@ ws_take_done(struct hub *h)
 		if (w->s != NULL && !w->s->dead) {
 			if (job->ok) {
 				eventid_format(id, sizeof(id),
-				    evlog_epoch(h->log), job->seq);
+				    logdrv_epoch(h->log), job->seq);
 				n = wsmsg_ack(out, sizeof(out), id);
 				if (n > 0)
 					wsconn_queue_text(w->conn, out,
@@ -868,7 +868,7 @@ replay_row(void *arg, const struct evlog_row *row)
 		return 0;
 	if (row->event_len > EVENT_NAME_MAX)
 		return 0;
-	eventid_format(id, sizeof(id), evlog_epoch(h->log), row->seq);
+	eventid_format(id, sizeof(id), logdrv_epoch(h->log), row->seq);
 	if (c->s->framing == FRAMING_WS)
 		max = wsmsg_event_max(row->topic_len, row->event_len,
 		    row->data_len);
@@ -903,9 +903,9 @@ send_gap(struct hub *h, struct sub *s, const char *asked, uint64_t first,
 	char	 out[512];
 	ssize_t	 n;
 
-	eventid_format(id, sizeof(id), evlog_epoch(h->log), new_cursor);
+	eventid_format(id, sizeof(id), logdrv_epoch(h->log), new_cursor);
 	if (first != 0) {
-		eventid_format(firstid, sizeof(firstid), evlog_epoch(h->log),
+		eventid_format(firstid, sizeof(firstid), logdrv_epoch(h->log),
 		    first);
 		snprintf(data, sizeof(data),
 		    "{\"lastEventId\":\"%s\",\"firstAvailableId\":\"%s\"}",
@@ -931,9 +931,10 @@ static int
 sub_replay_step(struct hub *h, struct sub *s)
 {
 	struct replay_ctx c;
-	uint64_t	 bound, first;
+	uint64_t	 bound, first, last;
 	char		 asked[EVENT_ID_MAX + 1];
 	const char	*topic;
+	int		 rc;
 
 	bound = tail_first_seq(h) - 1;
 	if (s->cursor >= bound) {
@@ -943,7 +944,7 @@ sub_replay_step(struct hub *h, struct sub *s)
 	/* Retention may have pruned what this subscriber still needs. */
 	first = METRIC_GET(log_first_seq);
 	if (first > s->cursor + 1) {
-		eventid_format(asked, sizeof(asked), evlog_epoch(h->log),
+		eventid_format(asked, sizeof(asked), logdrv_epoch(h->log),
 		    s->cursor);
 		return send_gap(h, s, asked, first, first - 1) == -1 ? -1 : 1;
 	}
@@ -951,11 +952,19 @@ sub_replay_step(struct hub *h, struct sub *s)
 	c.h = h;
 	c.s = s;
 	topic = s->ntopics == 1 ? s->topics + 1 : NULL;
-	if (evlog_read(h->log, topic, s->cursor, bound, REPLAY_BATCH_ROWS,
-	    REPLAY_BATCH_BYTES, replay_row, &c) == -1) {
-		log_err("replay: %s", evlog_errmsg(h->log));
+	rc = logdrv_read(h->log, topic, s->cursor, bound, REPLAY_BATCH_ROWS,
+	    REPLAY_BATCH_BYTES, replay_row, &c);
+	if (rc == -1) {
+		log_err("replay: %s", logdrv_errmsg(h->log));
 		sub_kill(h, s, 1);
 		return -1;
+	}
+	if (rc == LOGDRV_PRUNED) {
+		/* Retention took what it needs since the last look: the
+		 * next step sends the gap from the new first. */
+		if (logdrv_bounds(h->log, 0, &first, &last) == 0)
+			METRIC_SET(log_first_seq, first);
+		return 1;
 	}
 	if (c.rows < REPLAY_BATCH_ROWS && c.bytes < REPLAY_BATCH_BYTES &&
 	    !c.full)
@@ -1144,8 +1153,13 @@ sub_start(struct hub *h, struct sub *s, const struct stream_req *req)
 	size_t		 n;
 	int		 gap = 0;
 
-	if (evlog_bounds(h->log, &first, &last) == -1) {
-		log_err("log bounds: %s", evlog_errmsg(h->log));
+	/* The resume point's seq as "want": a driver that caches the
+	 * bounds (JetStream) must not take an id another backend handed out
+	 * for one from the future. */
+	if (logdrv_bounds(h->log, req->has_resume && (!req->resume.has_epoch ||
+	    strcmp(req->resume.epoch, logdrv_epoch(h->log)) == 0) ?
+	    req->resume.seq : 0, &first, &last) == -1) {
+		log_err("log bounds: %s", logdrv_errmsg(h->log));
 		return -1;
 	}
 	METRIC_SET(log_first_seq, first);
@@ -1160,7 +1174,7 @@ sub_start(struct hub *h, struct sub *s, const struct stream_req *req)
 		s->state = SUB_REPLAY;
 		s->cursor = req->resume.seq;
 		if (req->resume.has_epoch &&
-		    strcmp(req->resume.epoch, evlog_epoch(h->log)) != 0)
+		    strcmp(req->resume.epoch, logdrv_epoch(h->log)) != 0)
 			gap = 1;	/* another log's id */
 		else if (req->resume.seq > last)
 			gap = 1;	/* from the future: not this log */
@@ -1640,7 +1654,7 @@ hub_run(struct hub *h)
 			h->next_beat_ms = now + beat_tick_ms(h);
 		}
 		if (now >= h->next_bounds_ms) {
-			if (evlog_bounds(h->log, &first, &last) == 0) {
+			if (logdrv_bounds(h->log, 0, &first, &last) == 0) {
 				METRIC_SET(log_first_seq, first);
 				if (last > METRIC_GET(log_last_seq))
 					METRIC_SET(log_last_seq, last);
@@ -1661,6 +1675,12 @@ hub_run(struct hub *h)
 }
 
 /* ---- creation and hand-off -------------------------------------------- */
+
+static void
+follow_notify(void *arg)
+{
+	hub_notify(arg);
+}
 
 int
 hub_create(struct hub **out, const char *dbpath, int create,
@@ -1685,8 +1705,8 @@ hub_create(struct hub **out, const char *dbpath, int create,
 	if (getrandom(&h->rnd, sizeof(h->rnd), 0) != sizeof(h->rnd) ||
 	    h->rnd == 0)
 		h->rnd = (uint64_t)time(NULL) | 1;
-	if (evlog_open(&h->log, dbpath, (create ? EVLOG_CREATE : 0) |
-	    (cfg->sync_full ? EVLOG_SYNC_FULL : 0), dberr,
+	if (logdrv_open(&h->log, cfg, dbpath, (create ? LOGDRV_CREATE : 0) |
+	    (cfg->sync_full ? LOGDRV_SYNC_FULL : 0), dberr,
 	    sizeof(dberr)) == -1) {
 		snprintf(err, errsz, "%s", dberr);
 		goto fail;
@@ -1698,8 +1718,8 @@ hub_create(struct hub **out, const char *dbpath, int create,
 	h->ring_mask = TAIL_EVENTS_MAX - 1;
 	/* The tail starts empty at the log's end: older events replay from
 	 * SQLite. */
-	if (evlog_bounds(h->log, &h->base_off, &h->last_seq) == -1) {
-		snprintf(err, errsz, "%s", evlog_errmsg(h->log));
+	if (logdrv_bounds(h->log, 0, &h->base_off, &h->last_seq) == -1) {
+		snprintf(err, errsz, "%s", logdrv_errmsg(h->log));
 		goto fail;
 	}
 	h->base_off = h->end_off = 0;
@@ -1715,6 +1735,12 @@ hub_create(struct hub **out, const char *dbpath, int create,
 		snprintf(err, errsz, "epoll_ctl: %s", strerror(errno));
 		goto fail;
 	}
+	/* New events from now on, whoever appends them; a driver that
+	 * pushes (JetStream) wakes the loop, SQLite is polled. */
+	if (logdrv_follow(h->log, h->last_seq, follow_notify, h) == -1) {
+		snprintf(err, errsz, "%s", logdrv_errmsg(h->log));
+		goto fail;
+	}
 	*out = h;
 	return 0;
 fail:
@@ -1725,7 +1751,7 @@ fail:
 const char *
 hub_epoch(const struct hub *h)
 {
-	return evlog_epoch(h->log);
+	return logdrv_epoch(h->log);
 }
 
 int
@@ -1841,6 +1867,9 @@ hub_free(struct hub *h)
 
 	if (h == NULL)
 		return;
+	/* First: a follower's notify must not find the eventfd gone. */
+	logdrv_close(h->log);
+	h->log = NULL;
 	while (h->nsubs > 0) {
 		h->subs[0]->graceful = 0;
 		sub_free(h, h->subs[0]);
@@ -1866,7 +1895,6 @@ hub_free(struct hub *h)
 		close(h->epfd);
 	if (h->wakefd != -1)
 		close(h->wakefd);
-	evlog_close(h->log);
 	pthread_mutex_destroy(&h->adopt_mtx);
 	free(h);
 }

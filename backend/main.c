@@ -2,7 +2,8 @@
  * main.c: command dispatch.
  *
  *   ssereplay serve --listen ADDR --db FILE [--config FILE] [--KEY VALUE...]
- *   ssereplay publish ...   ssereplay tail ...   (cli.h)
+ *   ssereplay publish ...   ssereplay tail ...   ssereplay migrate ...
+ *                           (cli.h)
  *   ssereplay               with a listening socket on fd 0: FastCGI, as
  *                           spawned by lighttpd bin-path, spawn-fcgi or
  *                           mod_fcgid; with GATEWAY_INTERFACE set: CGI.
@@ -38,6 +39,8 @@ usage(FILE *f)
 	    "       ssereplay tail --db FILE [--topic T] [--after ID]"
 	    " [--follow]\n"
 	    "       ssereplay token --user U --topics P[,P...] [--ttl 1h]"
+	    " [--config FILE]\n"
+	    "       ssereplay migrate --from sqlite:FILE --to jetstream:URL"
 	    " [--config FILE]\n"
 	    "       ssereplay --version | --help\n"
 	    "Every config key is also a flag: --max-event-size 64k,"
@@ -133,9 +136,14 @@ cmd_serve(int argc, char **argv)
 		}
 		a++;
 	}
-	if (cfg.db[0] == '\0') {
+	if (cfg.log == LOG_SQLITE && cfg.db[0] == '\0') {
 		fprintf(stderr, "ssereplay serve: no database: give --db FILE"
 		    " or db = FILE in the config\n");
+		return 2;
+	}
+	if (cfg.log == LOG_JETSTREAM && cfg.nats_url[0] == '\0') {
+		fprintf(stderr, "ssereplay serve: log = jetstream needs"
+		    " nats_url (--nats-url nats://HOST:PORT,...)\n");
 		return 2;
 	}
 	if (cfg.listen[0] == '\0') {
@@ -158,6 +166,8 @@ main(int argc, char **argv)
 		return cli_tail(argc - 2, argv + 2);
 	if (argc >= 2 && strcmp(argv[1], "token") == 0)
 		return cli_token(argc - 2, argv + 2);
+	if (argc >= 2 && strcmp(argv[1], "migrate") == 0)
+		return cli_migrate(argc - 2, argv + 2);
 	if (argc >= 2 && strcmp(argv[1], "serve") == 0) {
 		if (load_env() == -1)
 			return 2;
