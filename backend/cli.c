@@ -604,6 +604,7 @@ copy_row(void *arg, const struct evlog_row *row)
 	p[row->data_len] = '\0';
 	b->evs[b->n].data = p;
 	b->evs[b->n].data_len = row->data_len;
+	b->evs[b->n].want_seq = row->seq;
 	b->want[b->n] = row->seq;
 	b->used += need;
 	b->n++;
@@ -619,7 +620,7 @@ cli_migrate(int argc, char **argv)
 	char			 err[1024], id0[EVENT_ID_MAX + 1];
 	char			 id1[EVENT_ID_MAX + 1];
 	uint64_t		 first, last, pos, copied = 0;
-	size_t			 i;
+	size_t			 i, start;
 	int			 a, r, status = 1, have = 0;
 
 	config_defaults(&cli_cfg);
@@ -691,7 +692,21 @@ cli_migrate(int argc, char **argv)
 		}
 		if (b.n == 0)
 			break;
-		if (logdrv_append(dst, b.evs, b.n, 0) == -1) {
+		/* The very first: JetStream 2.9 does not apply the
+		 * expected-last-sequence check right after the purge that
+		 * set the start; it gets its number anyway (checked). */
+		start = 0;
+		if (copied == 0) {
+			b.evs[0].want_seq = 0;
+			if (logdrv_append(dst, b.evs, 1, 0) == -1) {
+				fprintf(stderr, "ssereplay migrate: %s\n",
+				    logdrv_errmsg(dst));
+				goto done;
+			}
+			start = 1;
+		}
+		if (b.n > start && logdrv_append(dst, b.evs + start,
+		    b.n - start, 0) == -1) {
 			fprintf(stderr, "ssereplay migrate: %s; %llu events"
 			    " were copied\n", logdrv_errmsg(dst),
 			    (unsigned long long)copied);

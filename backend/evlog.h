@@ -39,6 +39,8 @@ struct evlog_new {
 	const char	*event;		/* NULL or "" = default type */
 	const char	*data;
 	size_t		 data_len;
+	uint64_t	 want_seq;	/* 0, or the seq it must get (a copy
+					 * that keeps ids; JetStream only) */
 	uint64_t	 seq;		/* out */
 };
 

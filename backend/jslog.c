@@ -31,6 +31,7 @@
 #define HDR_EVENT	"Ssereplay-Event"
 #define HDR_MSGID	"Nats-Msg-Id"
 #define HDR_STREAM	"Nats-Expected-Stream"
+#define HDR_LASTSEQ	"Nats-Expected-Last-Sequence"
 #define HDR_STATUS	"Status"
 /* Follower heartbeats: a silent consumer is recreated after two. */
 #define FOLLOW_HEARTBEAT_NS	(1000LL * 1000 * 1000)
@@ -38,6 +39,8 @@
 #define NORESP_RETRY_MS		50
 /* A cursor whose position is this far behind a read is not reused. */
 #define CURSOR_SKIP_MAX		1024
+/* Servers of nats_url we take. */
+#define NATS_SERVERS_MAX	32
 /* Creating a consumer and fetching: how long to wait for the cluster. */
 #define API_TIMEOUT_MS		5000
 
@@ -82,9 +85,15 @@ struct jslog {
 	uint64_t	 fetch_n;
 	struct cursor	 cursors[NATS_CURSORS_MAX];
 
-	/* Bounds from the stream info. */
+	/* Bounds from the stream info, under fmtx: kept fresh by the
+	 * refresher thread (started by the first bounds call), so that the
+	 * hub never waits for the cluster on a new stream. */
 	uint64_t	 info_first, info_last;
 	int64_t		 info_ms;
+	pthread_t	 refresher;
+	int		 refresher_started;
+	int		 rstop;
+	pthread_cond_t	 rcond;
 
 	/* The follower. */
 	natsSubscription *follow_sub;
@@ -127,9 +136,9 @@ set_err(struct jslog *d, const char *what, natsStatus s)
 static void
 on_disconnected(natsConnection *nc, void *arg)
 {
-	(void)nc;
 	(void)arg;
-	log_warn("nats: disconnected, reconnecting");
+	if (natsConnection_Status(nc) != NATS_CONN_STATUS_CLOSED)
+		log_warn("nats: disconnected, reconnecting");
 }
 
 static void
@@ -192,7 +201,9 @@ js_connect(const struct config *cfg, natsConnection **nc, jsCtx **js,
 {
 	natsOptions	*o = NULL;
 	natsStatus	 s;
-	const char	*last;
+	const char	*last, *servers[NATS_SERVERS_MAX];
+	char		 urls[NATS_URLS_MAX + 1], *p, *save = NULL;
+	int		 nservers = 0;
 
 	*nc = NULL;
 	*js = NULL;
@@ -200,9 +211,14 @@ js_connect(const struct config *cfg, natsConnection **nc, jsCtx **js,
 		snprintf(err, errsz, "log = jetstream needs nats_url");
 		return -1;
 	}
+	/* nats.c 3.4 takes a list only as an array. */
+	snprintf(urls, sizeof(urls), "%s", cfg->nats_url);
+	for (p = strtok_r(urls, ",", &save); p != NULL && nservers <
+	    NATS_SERVERS_MAX; p = strtok_r(NULL, ",", &save))
+		servers[nservers++] = p;
 	s = natsOptions_Create(&o);
 	if (s == NATS_OK)
-		s = natsOptions_SetURL(o, cfg->nats_url);
+		s = natsOptions_SetServers(o, servers, nservers);
 	if (s == NATS_OK)
 		s = natsOptions_SetName(o, "ssereplay");
 	/* Reconnect forever, quickly: publishes fail meanwhile (fast),
@@ -371,6 +387,7 @@ js_open(void **out, const struct config *cfg, const char *dbpath, int flags,
 	d->cfg = cfg;
 	pthread_mutex_init(&d->fmtx, NULL);
 	pthread_cond_init(&d->fcond, NULL);
+	pthread_cond_init(&d->rcond, NULL);
 	d->ftail = &d->fhead;
 	memcpy(d->stream, cfg->nats_stream, sizeof(d->stream));
 	memcpy(d->prefix, cfg->nats_subject, sizeof(d->prefix));
@@ -430,6 +447,13 @@ js_close_impl(struct jslog *d)
 
 	if (d == NULL)
 		return;
+	if (d->refresher_started) {
+		pthread_mutex_lock(&d->fmtx);
+		d->rstop = 1;
+		pthread_cond_signal(&d->rcond);
+		pthread_mutex_unlock(&d->fmtx);
+		pthread_join(d->refresher, NULL);
+	}
 	if (d->follow_sub != NULL) {
 		/* Let a callback waiting for room go, then stop delivery. */
 		pthread_mutex_lock(&d->fmtx);
@@ -468,6 +492,7 @@ js_close_impl(struct jslog *d)
 	}
 	pthread_mutex_destroy(&d->fmtx);
 	pthread_cond_destroy(&d->fcond);
+	pthread_cond_destroy(&d->rcond);
 	free(d);
 	lib_close();
 }
@@ -492,21 +517,44 @@ js_errmsg(const void *impl)
 
 /* ---- bounds ------------------------------------------------------------ */
 
-/* Ask the stream for its state; notice a stream made anew. */
+/* JetStream API calls wait this long at most (the hub's thread makes
+ * some: a replay's consumer, a resume point newer than the cache). */
+static jsOptions *
+api_opts(jsOptions *o)
+{
+	jsOptions_Init(o);
+	o->Wait = API_TIMEOUT_MS;
+	return o;
+}
+
+/*
+ * Ask the stream for its state; notice a stream made anew. Any thread:
+ * the results go in under fmtx; the message of a failure into err.
+ */
 static int
-info_refresh(struct jslog *d)
+info_refresh(struct jslog *d, char *err, size_t errsz)
 {
 	jsStreamInfo	*si = NULL;
+	jsOptions	 o;
 	jsErrCode	 jerr = 0;
 	natsStatus	 s;
 	char		 epoch[EPOCH_HEX_LEN + 1];
+	const char	*last;
 
-	s = js_GetStreamInfo(&si, d->js, d->stream, NULL, &jerr);
+	if (natsConnection_Status(d->nc) != NATS_CONN_STATUS_CONNECTED) {
+		snprintf(err, errsz, "not connected to NATS");
+		return -1;
+	}
+	s = js_GetStreamInfo(&si, d->js, d->stream, api_opts(&o), &jerr);
 	if (s != NATS_OK) {
-		set_err(d, "stream info", s);
+		last = nats_GetLastError(NULL);
+		snprintf(err, errsz, "stream info: %s%s%s",
+		    natsStatus_GetText(s), last != NULL ? ": " : "",
+		    last != NULL ? last : "");
 		return -1;
 	}
 	jsmap_epoch(epoch, d->stream, si->Created, stream_desc(si));
+	pthread_mutex_lock(&d->fmtx);
 	if (strcmp(epoch, d->epoch) != 0 && !d->recreated) {
 		d->recreated = 1;
 		log_err("JetStream stream %s was made anew (epoch %s, ours"
@@ -514,39 +562,69 @@ info_refresh(struct jslog *d)
 		    d->stream, epoch, d->epoch);
 	}
 	info_take(d, si);
+	pthread_mutex_unlock(&d->fmtx);
 	jsStreamInfo_Destroy(si);
 	return 0;
 }
 
-static uint64_t
-follow_last(struct jslog *d)
+static void *
+refresher_main(void *arg)
 {
-	uint64_t v;
+	struct jslog	*d = arg;
+	struct timespec	 until;
+	char		 err[256];
 
 	pthread_mutex_lock(&d->fmtx);
-	v = d->follow_last;
+	while (!d->rstop) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += (NATS_BOUNDS_STALE_MS / 2) * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&d->rcond, &d->fmtx, &until);
+		if (d->rstop)
+			break;
+		pthread_mutex_unlock(&d->fmtx);
+		if (info_refresh(d, err, sizeof(err)) == -1)
+			log_debug("nats: %s", err);
+		pthread_mutex_lock(&d->fmtx);
+	}
 	pthread_mutex_unlock(&d->fmtx);
-	return v;
+	return NULL;
 }
 
 static int
 js_bounds(void *impl, uint64_t want, uint64_t *first, uint64_t *last)
 {
 	struct jslog	*d = impl;
-	uint64_t	 known, fl;
+	uint64_t	 known;
+	int		 i;
 
-	fl = follow_last(d);
-	known = d->info_last > fl ? d->info_last : fl;
-	if (mono_ms() - d->info_ms > NATS_BOUNDS_STALE_MS || want > known) {
-		if (info_refresh(d) == -1)
+	if (!d->refresher_started) {
+		if (pthread_create(&d->refresher, NULL, refresher_main, d) !=
+		    0) {
+			snprintf(d->err, sizeof(d->err), "pthread_create"
+			    " failed");
 			return -1;
-		known = d->info_last > fl ? d->info_last : fl;
+		}
+		d->refresher_started = 1;
 	}
-	*first = d->info_first;
-	*last = known;
-	/* What the follower saw beyond a stale empty answer. */
-	if (*first == 0 && known > d->info_last)
-		*first = d->info_last + 1;
+	for (i = 0; i < 2; i++) {
+		pthread_mutex_lock(&d->fmtx);
+		known = d->info_last > d->follow_last ? d->info_last :
+		    d->follow_last;
+		*first = d->info_first;
+		/* What the follower saw beyond a stale empty answer. */
+		if (*first == 0 && known > d->info_last)
+			*first = d->info_last + 1;
+		*last = known;
+		pthread_mutex_unlock(&d->fmtx);
+		/* An id another backend handed out may be newer than what we
+		 * know: ask, rather than call it one from the future. */
+		if (want <= known || i == 1)
+			break;
+		if (info_refresh(d, d->err, sizeof(d->err)) == -1)
+			return -1;
+	}
 	return 0;
 }
 
@@ -644,6 +722,13 @@ js_append(void *impl, struct evlog_new *evs, size_t n, int64_t ts_ms)
 		if (s == NATS_OK && evs[i].event != NULL && *evs[i].event)
 			s = natsMsgHeader_Set(msgs[i], HDR_EVENT,
 			    evs[i].event);
+		/* An exact seq: stored only right after its predecessor
+		 * (otherwise refused, and sent again until it fits). */
+		if (s == NATS_OK && evs[i].want_seq != 0) {
+			snprintf(id, sizeof(id), "%" PRIu64,
+			    evs[i].want_seq - 1);
+			s = natsMsgHeader_Set(msgs[i], HDR_LASTSEQ, id);
+		}
 		if (s != NATS_OK) {
 			set_err(d, "message", s);
 			goto out;
@@ -801,6 +886,7 @@ cursor_make(struct jslog *d, struct cursor *c, const char *filter,
 {
 	jsConsumerConfig cc;
 	jsConsumerInfo	*ci = NULL;
+	jsOptions	 o;
 	jsErrCode	 jerr = 0;
 	natsStatus	 s;
 	int		 ret = 0;
@@ -813,7 +899,11 @@ cursor_make(struct jslog *d, struct cursor *c, const char *filter,
 	cc.InactiveThreshold = (int64_t)NATS_CURSOR_IDLE_MS * 1000000LL * 3 / 2;
 	cc.MemoryStorage = true;
 	cc.Replicas = 1;
-	s = js_AddConsumer(&ci, d->js, d->stream, &cc, NULL, &jerr);
+	if (natsConnection_Status(d->nc) != NATS_CONN_STATUS_CONNECTED) {
+		snprintf(d->err, sizeof(d->err), "not connected to NATS");
+		return -1;
+	}
+	s = js_AddConsumer(&ci, d->js, d->stream, &cc, api_opts(&o), &jerr);
 	if (s != NATS_OK) {
 		set_err(d, "consumer", s);
 		return -1;
@@ -829,11 +919,13 @@ cursor_make(struct jslog *d, struct cursor *c, const char *filter,
 	/* A start before the first retained message starts at it. */
 	if (ci->Delivered.Stream > after) {
 		c->from = ci->Delivered.Stream + 1;
+		pthread_mutex_lock(&d->fmtx);
 		if (d->info_first < c->from) {
 			d->info_first = c->from;
 			if (d->info_last < ci->Delivered.Stream)
 				d->info_last = ci->Delivered.Stream;
 		}
+		pthread_mutex_unlock(&d->fmtx);
 		ret = LOGDRV_PRUNED;
 	}
 	jsConsumerInfo_Destroy(ci);
@@ -875,6 +967,10 @@ cursor_fetch(struct jslog *d, struct cursor *c, int batch, size_t *got)
 	size_t		 nlen = strlen(c->name);
 
 	*got = 0;
+	if (natsConnection_Status(d->nc) != NATS_CONN_STATUS_CONNECTED) {
+		snprintf(d->err, sizeof(d->err), "not connected to NATS");
+		return -1;
+	}
 	if (fetch_sub_ready(d) == -1)
 		return -1;
 	snprintf(reply, sizeof(reply), "%s.%" PRIu64, d->fetch_inbox,

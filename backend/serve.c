@@ -263,10 +263,13 @@ serve_run(const struct config *cfg, int listen_fd, int inherited)
 			goto fail;
 	}
 
-	log_info("serving %s%s%s, log %s (epoch %s), %d workers",
+	log_info("serving %s%s%s, log %s%s%s (epoch %s), %d workers",
 	    inherited ? "the inherited socket" : cfg->listen,
 	    ws != NULL ? ", WebSocket on " : "", ws != NULL ? cfg->ws : "",
-	    cfg->db, ctx.epoch, cfg->workers);
+	    cfg->log == LOG_JETSTREAM ? "JetStream stream " : "",
+	    cfg->log == LOG_JETSTREAM ? cfg->nats_stream : cfg->db,
+	    cfg->log == LOG_JETSTREAM ? " via NATS" : "",
+	    ctx.epoch, cfg->workers);
 	if (sigwait(&set, &sig) != 0)
 		sig = SIGTERM;
 	log_info("%s: stopping", strsignal(sig));

@@ -183,3 +183,63 @@ class NatsCluster(object):
             self.dump_logs()
         self.close()
         return False
+
+
+def js_config(cluster, stream, replicas=3, extra="", urls=None):
+    """A backend config on the JetStream stream `stream` of cluster."""
+    from stack import default_config
+    return default_config(extra=(
+        "log = jetstream\n"
+        "nats_url = %s\n"
+        "nats_stream = %s\n"
+        "nats_replicas = %d\n"
+        "heartbeat = 1s\n%s" % (urls or cluster.urls, stream, replicas,
+                                extra)))
+
+
+def nats_request(port, subject, payload=b"", timeout=5.0):
+    """One request with the plain NATS protocol (no client library in
+    the tests): returns the reply payload (JSON decoded when it is)."""
+    import socket
+    s = socket.create_connection(("127.0.0.1", port), timeout)
+    try:
+        f = s.makefile("rb")
+        f.readline()   # INFO
+        if isinstance(payload, str):
+            payload = payload.encode()
+        s.sendall(b'CONNECT {"verbose":false,"pedantic":false}\r\n'
+                  b"SUB _INBOX.tests 1\r\n"
+                  b"PUB " + subject.encode() + b" _INBOX.tests " +
+                  str(len(payload)).encode() + b"\r\n" + payload + b"\r\n")
+        while True:
+            line = f.readline()
+            if not line:
+                raise AssertionError("nats: connection closed")
+            if line.startswith(b"PING"):
+                s.sendall(b"PONG\r\n")
+            elif line.startswith(b"-ERR"):
+                raise AssertionError("nats: %r" % line)
+            elif line.startswith(b"MSG"):
+                n = int(line.split()[-1])
+                body = f.read(n + 2)[:n]
+                try:
+                    return json.loads(body.decode())
+                except ValueError:
+                    return body
+    finally:
+        s.close()
+
+
+def stream_info(cluster, stream, node=None):
+    for i in ([node] if node is not None else cluster.alive()):
+        try:
+            return nats_request(cluster.ports[i],
+                                "$JS.API.STREAM.INFO." + stream)
+        except OSError:
+            continue
+    raise AssertionError("no node answered")
+
+
+def delete_stream(cluster, stream):
+    i = cluster.alive()[0]
+    return nats_request(cluster.ports[i], "$JS.API.STREAM.DELETE." + stream)
