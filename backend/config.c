@@ -98,6 +98,7 @@ enum key_id {
 	K_NATS_TOKEN,
 	K_NATS_CA,
 	K_NATS_TIMEOUT,
+	K_NATS_DISCOVER,
 };
 
 struct key {
@@ -158,6 +159,7 @@ static const struct key keys[] = {
 	{ "nats_ca", K_NATS_CA, CT_PATH, 0, 0, NULL },
 	{ "nats_timeout", K_NATS_TIMEOUT, CT_DURATION,
 	    100, 60 * MS_PER_S, "from 100ms to 60s" },
+	{ "nats_discover", K_NATS_DISCOVER, CT_BOOL, 0, 1, NULL },
 };
 
 _Static_assert(EVENT_SIZE_CEILING == 1024 * 1024,
@@ -196,6 +198,7 @@ config_defaults(struct config *cfg)
 	    sizeof(NATS_SUBJECT_DEFAULT));
 	cfg->nats_replicas = 1;
 	cfg->nats_timeout_ms = NATS_TIMEOUT_MS_DEFAULT;
+	cfg->nats_discover = 1;
 }
 
 static int
@@ -768,6 +771,9 @@ config_set(struct config *cfg, const char *key, const char *value,
 		break;
 	case K_NATS_TIMEOUT:
 		cfg->nats_timeout_ms = v;
+		break;
+	case K_NATS_DISCOVER:
+		cfg->nats_discover = (int)v;
 		break;
 	}
 	return 0;

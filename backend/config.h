@@ -71,6 +71,7 @@ struct config {
 	char		nats_token[NATS_SECRET_MAX + 1];	/* nats_token */
 	char		nats_ca[PATH_MAX];		/* nats_ca: CA file for tls:// */
 	long long	nats_timeout_ms;		/* nats_timeout: publish ack wait */
+	int		nats_discover;			/* nats_discover: servers the cluster names */
 };
 
 /* The largest WebSocket message accepted (ws_max_message, or room for an

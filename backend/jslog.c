@@ -221,6 +221,10 @@ js_connect(const struct config *cfg, natsConnection **nc, jsCtx **js,
 		s = natsOptions_SetServers(o, servers, nservers);
 	if (s == NATS_OK)
 		s = natsOptions_SetName(o, "ssereplay");
+	/* Only nats_url's servers, or also those the cluster names. */
+	if (s == NATS_OK)
+		s = natsOptions_SetIgnoreDiscoveredServers(o,
+		    !cfg->nats_discover);
 	/* Reconnect forever, quickly: publishes fail meanwhile (fast),
 	 * streams stay open and catch up afterwards. */
 	if (s == NATS_OK)
@@ -763,6 +767,20 @@ js_append(void *impl, struct evlog_new *evs, size_t n, int64_t ts_ms)
 		s = natsSubscription_NextMsg(&r, d->pub_sub, wait);
 		if (s == NATS_TIMEOUT)
 			continue;
+		if (s == NATS_NO_RESPONDERS) {
+			/* Nobody takes our subjects now: the stream is
+			 * electing a leader (a node went). nats.c does not
+			 * say which message it was: every one waiting goes
+			 * again soon, within the deadline. */
+			snprintf(why, sizeof(why), "the stream has no"
+			    " leader (no responders)");
+			now = mono_ms();
+			for (i = 0; i < n; i++)
+				if (evs[i].seq == 0 &&
+				    retry_at[i] > now + NORESP_RETRY_MS)
+					retry_at[i] = now + NORESP_RETRY_MS;
+			continue;
+		}
 		if (s != NATS_OK) {
 			set_err(d, "waiting for acks", s);
 			goto out;
