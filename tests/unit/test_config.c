@@ -35,6 +35,15 @@ enum field {
 	F_BACKLOG,
 	F_WORKERS,
 	F_SYNC,
+	F_LOG,
+	F_NATS_URL,
+	F_NATS_STREAM,
+	F_NATS_SUBJECT,
+	F_NATS_REPLICAS,
+	F_NATS_CREDS,
+	F_NATS_USER,
+	F_NATS_TIMEOUT,
+	F_NATS_DISCOVER,
 };
 
 struct scase {
@@ -126,6 +135,33 @@ run_set(void **state)
 		break;
 	case F_SYNC:
 		got = cfg.sync_full;
+		break;
+	case F_LOG:
+		got = cfg.log;
+		break;
+	case F_NATS_URL:
+		s = cfg.nats_url;
+		break;
+	case F_NATS_STREAM:
+		s = cfg.nats_stream;
+		break;
+	case F_NATS_SUBJECT:
+		s = cfg.nats_subject;
+		break;
+	case F_NATS_REPLICAS:
+		got = cfg.nats_replicas;
+		break;
+	case F_NATS_CREDS:
+		s = cfg.nats_creds;
+		break;
+	case F_NATS_USER:
+		s = cfg.nats_user;
+		break;
+	case F_NATS_TIMEOUT:
+		got = cfg.nats_timeout_ms;
+		break;
+	case F_NATS_DISCOVER:
+		got = cfg.nats_discover;
 		break;
 	case F_NONE:
 		break;
@@ -656,7 +692,52 @@ _Static_assert(TOKEN_MAX == 256 && ORIGIN_MAX == 256, "S256 is 256");
 _Static_assert(CONFIG_LINE_MAX == 1024, "message says 1024");
 _Static_assert(WORKERS_MAX == 256, "cases assume 256");
 
+static void
+nats_defaults(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(cfg.log, LOG_SQLITE);
+	assert_string_equal(cfg.nats_url, "");
+	assert_string_equal(cfg.nats_stream, "SSEREPLAY");
+	assert_string_equal(cfg.nats_subject, "sse");
+	assert_int_equal(cfg.nats_replicas, 1);
+	assert_int_equal(cfg.nats_timeout_ms, 5000);
+	assert_int_equal(cfg.nats_discover, 1);
+}
+
+static void
+log_spec(void **state)
+{
+	struct config	 cfg;
+	char		 err[256];
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(config_set_log_spec(&cfg,
+	    "jetstream:nats://a:1,nats://b:2", err, sizeof(err)), 0);
+	assert_int_equal(cfg.log, LOG_JETSTREAM);
+	assert_string_equal(cfg.nats_url, "nats://a:1,nats://b:2");
+	assert_int_equal(config_set_log_spec(&cfg, "sqlite:/tmp/x.db", err,
+	    sizeof(err)), 0);
+	assert_int_equal(cfg.log, LOG_SQLITE);
+	assert_string_equal(cfg.db, "/tmp/x.db");
+	assert_int_equal(config_set_log_spec(&cfg, "sqlite:", err,
+	    sizeof(err)), -1);
+	assert_int_equal(config_set_log_spec(&cfg, "jetstream:x", err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "nats_url: \"x\" is not nats://HOST:PORT or"
+	    " tls://HOST:PORT");
+	assert_int_equal(config_set_log_spec(&cfg, "redis://x", err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "redis://x: not sqlite:FILE or jetstream:URL");
+}
+
 static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(nats_defaults),
+	cmocka_unit_test(log_spec),
 	cmocka_unit_test(test_defaults),
 	cmocka_unit_test(test_later_value_wins),
 	cmocka_unit_test(test_tokens_up_to_max),
@@ -850,6 +931,69 @@ static const struct CMUnitTest tests[] = {
 	SETN("sync: normal", "sync", "normal", F_SYNC, 0),
 	SETN("sync: any case", "sync", "FULL", F_SYNC, 1),
 	BAD("sync: other", "sync", "off", "sync: must be full or normal"),
+
+	/* The event log: which, and the JetStream settings. */
+	SETN("log: sqlite", "log", "sqlite", F_LOG, LOG_SQLITE),
+	SETN("log: jetstream", "log", "jetstream", F_LOG, LOG_JETSTREAM),
+	BAD("log: other", "log", "nats", "log: must be sqlite or jetstream"),
+	BAD("log: case matters", "log", "JetStream",
+	    "log: must be sqlite or jetstream"),
+	SETS("nats_url: one", "nats_url", "nats://127.0.0.1:4222",
+	    F_NATS_URL, "nats://127.0.0.1:4222"),
+	SETS("nats_url: a list", "nats_url",
+	    "nats://a:4222,nats://b:4223,tls://c:4443", F_NATS_URL,
+	    "nats://a:4222,nats://b:4223,tls://c:4443"),
+	SETS("nats_url: user and password", "nats_url",
+	    "nats://u:p@h:4222", F_NATS_URL, "nats://u:p@h:4222"),
+	BAD("nats_url: no scheme", "nats_url", "127.0.0.1:4222",
+	    "nats_url: \"127.0.0.1:4222\" is not nats://HOST:PORT or"
+	    " tls://HOST:PORT"),
+	BAD("nats_url: no port", "nats_url", "nats://h",
+	    "nats_url: \"nats://h\" is not nats://HOST:PORT or"
+	    " tls://HOST:PORT"),
+	BAD("nats_url: port 0", "nats_url", "nats://h:0",
+	    "nats_url: \"nats://h:0\" is not nats://HOST:PORT or"
+	    " tls://HOST:PORT"),
+	BAD("nats_url: empty element", "nats_url", "nats://h:1,,nats://g:2",
+	    "nats_url: \"\" is not nats://HOST:PORT or tls://HOST:PORT"),
+	BAD("nats_url: a path", "nats_url", "nats://h:1/x",
+	    "nats_url: \"nats://h:1/x\" is not nats://HOST:PORT or"
+	    " tls://HOST:PORT"),
+	BAD("nats_url: spaces", "nats_url", "nats://h:1, nats://g:2",
+	    "nats_url: 1 to 1024 bytes without spaces"),
+	SETS("nats_stream: name", "nats_stream", "EVENTS_1-a",
+	    F_NATS_STREAM, "EVENTS_1-a"),
+	BAD("nats_stream: a dot", "nats_stream", "A.B",
+	    "nats_stream: 1 to 32 characters of A-Z a-z 0-9 _ -"),
+	BAD("nats_stream: a wildcard", "nats_stream", "A*",
+	    "nats_stream: 1 to 32 characters of A-Z a-z 0-9 _ -"),
+	BAD("nats_stream: 33 characters", "nats_stream", S10 S10 S10 "xxx",
+	    "nats_stream: 1 to 32 characters of A-Z a-z 0-9 _ -"),
+	SETS("nats_subject: tokens", "nats_subject", "app.sse-1",
+	    F_NATS_SUBJECT, "app.sse-1"),
+	BAD("nats_subject: empty token", "nats_subject", "app..sse",
+	    "nats_subject: 1 to 64 characters, tokens of A-Z a-z 0-9 _ -"
+	    " separated by single dots"),
+	BAD("nats_subject: trailing dot", "nats_subject", "sse.",
+	    "nats_subject: 1 to 64 characters, tokens of A-Z a-z 0-9 _ -"
+	    " separated by single dots"),
+	BAD("nats_subject: wildcard", "nats_subject", "sse.>",
+	    "nats_subject: 1 to 64 characters, tokens of A-Z a-z 0-9 _ -"
+	    " separated by single dots"),
+	SETN("nats_replicas: 3", "nats_replicas", "3", F_NATS_REPLICAS, 3),
+	BAD("nats_replicas: 0", "nats_replicas", "0",
+	    "nats_replicas: must be from 1 to 5"),
+	BAD("nats_replicas: 6", "nats_replicas", "6",
+	    "nats_replicas: must be from 1 to 5"),
+	SETS("nats_creds: a file", "nats_creds", "/etc/ssereplay/nats.creds",
+	    F_NATS_CREDS, "/etc/ssereplay/nats.creds"),
+	SETS("nats_user: a name", "nats_user", "sse", F_NATS_USER, "sse"),
+	BAD("nats_password: spaces", "nats_password", "a b",
+	    "nats_password: 1 to 256 bytes of printable ASCII without spaces"),
+	SETN("nats_timeout: 2s", "nats_timeout", "2s", F_NATS_TIMEOUT, 2000),
+	BAD("nats_timeout: too short", "nats_timeout", "50ms",
+	    "nats_timeout: must be from 100ms to 60s"),
+	SETN("nats_discover: no", "nats_discover", "no", F_NATS_DISCOVER, 0),
 
 	cmocka_unit_test(test_load_every_key),
 	cmocka_unit_test(test_load_shipped_file),
