@@ -52,6 +52,10 @@ struct cursor {
 	uint64_t	 from;		/* what it hands out next is >= from */
 	natsMsg		**held;		/* fetched, not yet handed out */
 	size_t		 nheld, held_off, held_cap;
+	char		 pf_reply[192];	/* a fetch asked ahead, "" = none */
+	int		 pf_batch;
+	natsSubscription *sub;		/* its fetches' answers: inbox.* */
+	char		 inbox[128];
 	int64_t		 used_ms;
 };
 
@@ -79,9 +83,7 @@ struct jslog {
 	uint64_t	 msgid_next;
 	int		 recreated;	/* the stream is not ours any more */
 
-	/* Reading: fetch answers come to fetch_inbox.<n>. */
-	natsSubscription *fetch_sub;
-	char		 fetch_inbox[128];
+	/* Reading: each cursor's fetch answers come to its own inbox. */
 	uint64_t	 fetch_n;
 	struct cursor	 cursors[NATS_CURSORS_MAX];
 
@@ -439,6 +441,10 @@ cursor_drop(struct cursor *c)
 	for (i = c->held_off; i < c->nheld; i++)
 		natsMsg_Destroy(c->held[i]);
 	free(c->held);
+	if (c->sub != NULL) {
+		natsSubscription_Unsubscribe(c->sub);
+		natsSubscription_Destroy(c->sub);
+	}
 	/* The consumer itself goes when the server finds it idle. */
 	memset(c, 0, sizeof(*c));
 }
@@ -483,7 +489,6 @@ js_close_impl(struct jslog *d)
 		if (d->cursors[i].used)
 			cursor_drop(&d->cursors[i]);
 	natsSubscription_Destroy(d->pub_sub);
-	natsSubscription_Destroy(d->fetch_sub);
 	jsCtx_Destroy(d->js);
 	if (d->nc != NULL) {
 		natsConnection_Close(d->nc);
@@ -874,28 +879,6 @@ give_row(struct jslog *d, natsMsg *m, uint64_t seq, evlog_row_fn fn,
 
 /* ---- reading by sequence: cursors -------------------------------------- */
 
-static int
-fetch_sub_ready(struct jslog *d)
-{
-	natsStatus	 s;
-	char		 sub[160];
-
-	if (d->fetch_sub != NULL)
-		return 0;
-	snprintf(d->fetch_inbox, sizeof(d->fetch_inbox), "_INBOX.%sf",
-	    d->msgid_base);
-	snprintf(sub, sizeof(sub), "%s.*", d->fetch_inbox);
-	if ((s = natsConnection_SubscribeSync(&d->fetch_sub, d->nc, sub)) !=
-	    NATS_OK || (s = natsSubscription_SetPendingLimits(d->fetch_sub,
-	    -1, -1)) != NATS_OK) {
-		set_err(d, "subscribe", s);
-		natsSubscription_Destroy(d->fetch_sub);
-		d->fetch_sub = NULL;
-		return -1;
-	}
-	return 0;
-}
-
 /* Make a consumer for filter from seq after+1. LOGDRV_PRUNED: the
  * stream's first is past after+1 (the cursor is made all the same). */
 static int
@@ -905,6 +888,7 @@ cursor_make(struct jslog *d, struct cursor *c, const char *filter,
 	jsConsumerConfig cc;
 	jsConsumerInfo	*ci = NULL;
 	jsOptions	 o;
+	char		 sub[160];
 	jsErrCode	 jerr = 0;
 	natsStatus	 s;
 	int		 ret = 0;
@@ -928,6 +912,19 @@ cursor_make(struct jslog *d, struct cursor *c, const char *filter,
 	}
 	memset(c, 0, sizeof(*c));
 	c->used = 1;
+	/* Its own inbox: answers to another cursor's fetch asked ahead
+	 * never land here. */
+	snprintf(c->inbox, sizeof(c->inbox), "_INBOX.%sf%" PRIu64,
+	    d->msgid_base, ++d->fetch_n);
+	snprintf(sub, sizeof(sub), "%s.*", c->inbox);
+	if ((s = natsConnection_SubscribeSync(&c->sub, d->nc, sub)) !=
+	    NATS_OK || (s = natsSubscription_SetPendingLimits(c->sub, -1,
+	    -1)) != NATS_OK) {
+		set_err(d, "subscribe", s);
+		jsConsumerInfo_Destroy(ci);
+		cursor_drop(c);
+		return -1;
+	}
 	snprintf(c->filter, sizeof(c->filter), "%s", filter);
 	snprintf(c->name, sizeof(c->name), "%s", ci->Name);
 	snprintf(c->next_subj, sizeof(c->next_subj),
@@ -969,18 +966,38 @@ held_push(struct cursor *c, natsMsg *m)
 	return 0;
 }
 
+static int
+fetch_send(struct jslog *d, struct cursor *c, int batch, char *reply,
+    size_t replysz)
+{
+	natsStatus	 s;
+	char		 body[96];
+
+	snprintf(reply, replysz, "%s.%" PRIu64, c->inbox, ++d->fetch_n);
+	snprintf(body, sizeof(body), "{\"batch\":%d,\"no_wait\":true}", batch);
+	if ((s = natsConnection_PublishRequestString(d->nc, c->next_subj,
+	    reply, body)) != NATS_OK) {
+		set_err(d, "fetch", s);
+		return -1;
+	}
+	return 0;
+}
+
 /*
- * One no_wait fetch of up to batch messages into c->held. *got says how
- * many came. Returns 0, or -1 (the cursor is no longer usable).
+ * One no_wait fetch of up to *batch messages into c->held (*batch is set
+ * to what was asked: a fetch asked ahead keeps its own size). *got says
+ * how many came. A full batch asks for the next one at once, so that the
+ * server reads it while the hub writes this one. Returns 0, or -1 (the
+ * cursor is no longer usable).
  */
 static int
-cursor_fetch(struct jslog *d, struct cursor *c, int batch, size_t *got)
+cursor_fetch(struct jslog *d, struct cursor *c, int *batch, size_t *got)
 {
 	natsMsg		*m = NULL;
 	natsStatus	 s;
-	char		 reply[192], body[96];
+	char		 reply[192];
 	const char	*status, *rep, *p;
-	uint64_t	 sseq, pending;
+	uint64_t	 sseq, pending = 1;
 	int64_t		 ts, deadline;
 	size_t		 nlen = strlen(c->name);
 
@@ -989,18 +1006,14 @@ cursor_fetch(struct jslog *d, struct cursor *c, int batch, size_t *got)
 		snprintf(d->err, sizeof(d->err), "not connected to NATS");
 		return -1;
 	}
-	if (fetch_sub_ready(d) == -1)
+	if (c->pf_reply[0] != '\0') {
+		memcpy(reply, c->pf_reply, sizeof(reply));
+		*batch = c->pf_batch;
+		c->pf_reply[0] = '\0';
+	} else if (fetch_send(d, c, *batch, reply, sizeof(reply)) == -1)
 		return -1;
-	snprintf(reply, sizeof(reply), "%s.%" PRIu64, d->fetch_inbox,
-	    ++d->fetch_n);
-	snprintf(body, sizeof(body), "{\"batch\":%d,\"no_wait\":true}", batch);
-	if ((s = natsConnection_PublishRequestString(d->nc, c->next_subj,
-	    reply, body)) != NATS_OK) {
-		set_err(d, "fetch", s);
-		return -1;
-	}
 	deadline = mono_ms() + API_TIMEOUT_MS;
-	while ((int)*got < batch) {
+	while ((int)*got < *batch) {
 		int64_t left = deadline - mono_ms();
 
 		if (left <= 0) {
@@ -1008,7 +1021,7 @@ cursor_fetch(struct jslog *d, struct cursor *c, int batch, size_t *got)
 			    " from JetStream within %d ms", API_TIMEOUT_MS);
 			return -1;
 		}
-		s = natsSubscription_NextMsg(&m, d->fetch_sub, left);
+		s = natsSubscription_NextMsg(&m, c->sub, left);
 		if (s == NATS_TIMEOUT)
 			continue;
 		if (s != NATS_OK) {
@@ -1052,6 +1065,9 @@ cursor_fetch(struct jslog *d, struct cursor *c, int batch, size_t *got)
 		if (pending == 0)
 			break;
 	}
+	if ((int)*got == *batch && pending > 0 &&
+	    fetch_send(d, c, *batch, c->pf_reply, sizeof(c->pf_reply)) == 0)
+		c->pf_batch = *batch;
 	return 0;
 }
 
@@ -1147,7 +1163,7 @@ js_read(void *impl, const char *topic, uint64_t after, uint64_t upto,
 		batch = (int)(max_rows - rows);
 		if (batch > REPLAY_BATCH_ROWS)
 			batch = REPLAY_BATCH_ROWS;
-		if (cursor_fetch(d, c, batch, &got) == -1) {
+		if (cursor_fetch(d, c, &batch, &got) == -1) {
 			cursor_drop(c);
 			return -1;
 		}

@@ -4,7 +4,7 @@
 # Prints a table per scenario and writes tests/bench/RESULTS.md.
 #
 #   QUICK=1              one pass instead of the median of three
-#   BENCH_TARGETS=...    default "ssereplay nchan baseline"
+#   BENCH_TARGETS=...    default "ssereplay jetstream jetstream2 nchan baseline"
 #   BENCH_SCENARIOS=...  default "1 2 3 4 5 6"
 #   BENCH_RUNS=N         passes (default 3, QUICK=1: 1)
 #   BENCH_RESULTS=FILE   default tests/bench/RESULTS.md
@@ -39,6 +39,15 @@
 #      to the last delivery, exactly once per subscriber
 # The baseline serves the same events itself: pre-encoded (2, 3, 4, 6), made
 # and stamped at S1_RATE (1), or answering publishes from memory (5).
+#
+# JetStream targets (log = jetstream, scenarios $JS_SCENARIOS): a three-node
+# nats-server cluster on loopback (JetStream, file storage, replicas 3: the
+# set-up the tests use and a replicated site would run), started once for
+# the whole run, a fresh stream per pass. "jetstream" is one backend behind
+# lighttpd; "jetstream2" is two backends behind two lighttpd instances,
+# the publisher on the first and the subscribers on the second, so every
+# event crosses the cluster from one backend to the other. Scenario 4 is
+# run for "jetstream" only (its replay path is the same for either).
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -48,7 +57,8 @@ QUICK=${QUICK:-}
 [ "$QUICK" = 0 ] && QUICK=
 RUNS=${BENCH_RUNS:-3}
 [ -n "$QUICK" ] && RUNS=${BENCH_RUNS:-1}
-TARGETS=${BENCH_TARGETS:-"ssereplay nchan baseline"}
+TARGETS=${BENCH_TARGETS:-"ssereplay jetstream jetstream2 nchan baseline"}
+JS_SCENARIOS=${BENCH_JS_SCENARIOS:-"1 2 4 5"}
 SCENARIOS=${BENCH_SCENARIOS:-"1 2 3 4 5 6"}
 RESULTS=${BENCH_RESULTS:-$HERE/RESULTS.md}
 MAX_SECONDS=${BENCH_MAX_SECONDS:-900}
@@ -216,10 +226,11 @@ put() {	# scenario target run metric value
 # ---- targets ----------------------------------------------------------------
 # Each target is started fresh per run (scenario 4: per target) in its own
 # directory. srv_start sets PORT and the PIDs to measure.
-PORT= SRV_PID= LT_PID= NGX_DIR= BASE_PID=
+PORT= SRV_PID= LT_PID= NGX_DIR= BASE_PID= SRV2_PID= LT2_PID= PUB_PORT=
 BASE_PORT=$(pick_port 18480)
 NCHAN_PORT=$(pick_port $((BASE_PORT + 1)))
 LT_PORT=$(pick_port $((NCHAN_PORT + 1)))
+LT2_PORT=$(pick_port $((LT_PORT + 1)))
 
 lighttpd_conf() {	# dir: conf/lighttpd.conf with the bench's fd limits
 	sed -e "s/^server\.max-fds .*/server.max-fds         = $LT_MAXFDS/" \
@@ -234,12 +245,13 @@ lighttpd_conf() {	# dir: conf/lighttpd.conf with the bench's fd limits
 	echo 'server.listen-backlog = 4096' >> "$1/lighttpd.conf"
 }
 
-ssr_start() {	# dir [extra serve flags...]
-	local d=$1 i
+ssr_start() {	# dir [extra serve flags...]; lighttpd on ${LTP:-$LT_PORT}
+	local d=$1 i ltp=${LTP:-$LT_PORT}
 	shift
 	mkdir -p "$d"
 	(cd "$d" && exec "$SSR" serve --listen "unix:$d/ssereplay.sock" \
-	    --db "$d/events.db" --config "$ROOT/conf/ssereplay.conf" "$@") \
+	    --db "$d/events.db" --config "$ROOT/conf/ssereplay.conf" \
+	    --ws "unix:$d/ssereplay-ws.sock" "$@") \
 	    > "$d/backend.log" 2>&1 &
 	SRV_PID=$!
 	ALL_PIDS+=("$SRV_PID")
@@ -254,28 +266,87 @@ ssr_start() {	# dir [extra serve flags...]
 		return 1
 	fi
 	lighttpd_conf "$d" || return 1
-	SSEREPLAY_PORT=$LT_PORT SSEREPLAY_DOCROOT=$ROOT/frontend \
+	SSEREPLAY_PORT=$ltp SSEREPLAY_DOCROOT=$ROOT/frontend \
 	    SSEREPLAY_SOCKET=$d/ssereplay.sock SSEREPLAY_VAR=$d \
 	    SSEREPLAY_WS_SOCKET=$d/ssereplay-ws.sock \
 	    lighttpd -D -f "$d/lighttpd.conf" > "$d/lighttpd.out" 2>&1 &
 	LT_PID=$!
 	ALL_PIDS+=("$LT_PID")
-	if ! wait_port "$LT_PORT" 10; then
+	if ! wait_port "$ltp" 10; then
 		echo "bench: lighttpd did not start:" >&2
 		tail -5 "$d/lighttpd.out" "$d/lighttpd-error.log" >&2
 		return 1
 	fi
-	PORT=$LT_PORT
+	PORT=$ltp
+}
+
+# ---- the NATS cluster (JetStream targets) -----------------------------------
+NATS_PIDS=() NATS_URLS= JS_N=0
+nats_start() {
+	local d=$TMP/nats i p routes="" ok n
+	local -a cp mp
+	mkdir -p "$d"
+	p=$(pick_port 19422)
+	for i in 0 1 2; do
+		NP[$i]=$p; p=$(pick_port $((p + 1)))
+		cp[$i]=$p; p=$(pick_port $((p + 1)))
+		mp[$i]=$p; p=$(pick_port $((p + 1)))
+	done
+	for i in 0 1 2; do
+		routes="$routes${routes:+, }nats-route://127.0.0.1:${cp[$i]}"
+	done
+	NATS_URLS=
+	for i in 0 1 2; do
+		mkdir -p "$d/n$i"
+		cat > "$d/n$i.conf" <<-EOF
+		server_name: n$i
+		listen: 127.0.0.1:${NP[$i]}
+		http: 127.0.0.1:${mp[$i]}
+		jetstream { store_dir: "$d/n$i", max_memory_store: 1GB, max_file_store: 20GB }
+		cluster { name: bench, listen: 127.0.0.1:${cp[$i]}, routes: [$routes] }
+		EOF
+		nats-server -c "$d/n$i.conf" > "$d/n$i.log" 2>&1 &
+		NATS_PIDS+=("$!")
+		ALL_PIDS+=("$!")
+		NATS_URLS="$NATS_URLS${NATS_URLS:+,}nats://127.0.0.1:${NP[$i]}"
+	done
+	for n in $(seq 1 300); do
+		ok=0
+		for i in 0 1 2; do
+			curl -s "http://127.0.0.1:${mp[$i]}/jsz" 2>/dev/null |
+			    grep -q '"leader"' && ok=$((ok + 1))
+		done
+		[ "$ok" = 3 ] && return 0
+		sleep 0.1
+	done
+	echo "bench: the NATS cluster did not come up:" >&2
+	tail -5 "$d/n0.log" >&2
+	return 1
+}
+js_flags() {	# N: serve flags for stream BENCHN (subjects bN.>: streams
+		# of one cluster may not share subjects)
+	echo "--log jetstream --nats-url $NATS_URLS --nats-stream BENCH$1" \
+	    "--nats-subject b$1 --nats-replicas 3"
 }
 
 srv_start() {	# target dir [baseline args...]
 	local t=$1 d=$2
 	shift 2
 	mkdir -p "$d"
-	SRV_PID= LT_PID= NGX_DIR= BASE_PID=
+	SRV_PID= LT_PID= NGX_DIR= BASE_PID= SRV2_PID= LT2_PID= PUB_PORT=
 	case $t in
 	ssereplay)
 		ssr_start "$d" ;;
+	jetstream)
+		JS_N=$((JS_N + 1))
+		ssr_start "$d" $(js_flags "$JS_N") ;;
+	jetstream2)
+		# The publisher's backend first (it makes the stream), then
+		# the subscribers' behind its own lighttpd.
+		JS_N=$((JS_N + 1))
+		ssr_start "$d/a" $(js_flags "$JS_N") || return 1
+		SRV2_PID=$SRV_PID LT2_PID=$LT_PID PUB_PORT=$PORT
+		LTP=$LT2_PORT ssr_start "$d/b" $(js_flags "$JS_N") ;;
 	nchan)
 		NGX_DIR=$d
 		NCHAN_DIRS+=("$d")
@@ -293,43 +364,63 @@ srv_start() {	# target dir [baseline args...]
 }
 
 # CPU seconds the server used since cpu_mark: "backend" and "proxy".
-CPU_B0=0 CPU_P0=0
-cpu_mark() { CPU_B0=$(cpu_backend "$1") CPU_P0=$(cpu_proxy "$1"); }
+CPU_B0=0 CPU_P0=0 CPU_N0=0
+cpu_mark() {
+	CPU_B0=$(cpu_backend "$1") CPU_P0=$(cpu_proxy "$1")
+	CPU_N0=$(cpu_ticks "${NATS_PIDS[@]}")
+}
 cpu_put() {	# scenario target run
 	put "$1" "$2" "$3" cpu_backend "$(awk -v a="$(cpu_backend "$2")" \
 	    -v b="$CPU_B0" -v t="$CLK_TCK" 'BEGIN { print (a - b) / t }')"
-	[ "$2" = ssereplay ] && put "$1" "$2" "$3" cpu_proxy "$(awk \
-	    -v a="$(cpu_proxy "$2")" -v b="$CPU_P0" -v t="$CLK_TCK" \
-	    'BEGIN { print (a - b) / t }')"
+	[ "$2" != nchan ] && [ "$2" != baseline ] && put "$1" "$2" "$3" \
+	    cpu_proxy "$(awk -v a="$(cpu_proxy "$2")" -v b="$CPU_P0" \
+	    -v t="$CLK_TCK" 'BEGIN { print (a - b) / t }')"
+	case $2 in jetstream*)
+		put "$1" "$2" "$3" cpu_nats "$(awk \
+		    -v a="$(cpu_ticks "${NATS_PIDS[@]}")" -v b="$CPU_N0" \
+		    -v t="$CLK_TCK" 'BEGIN { print (a - b) / t }')" ;;
+	esac
 	return 0
 }
 
 srv_stop() {
 	[ -n "$LT_PID" ] && stop_pid "$LT_PID"
 	[ -n "$SRV_PID" ] && stop_pid "$SRV_PID"
+	[ -n "$LT2_PID" ] && stop_pid "$LT2_PID"
+	[ -n "$SRV2_PID" ] && stop_pid "$SRV2_PID"
 	[ -n "$BASE_PID" ] && stop_pid "$BASE_PID"
 	[ -n "$NGX_DIR" ] && bash "$HERE/nchan.sh" stop "$NGX_DIR"
-	SRV_PID= LT_PID= NGX_DIR= BASE_PID=
+	SRV_PID= LT_PID= NGX_DIR= BASE_PID= SRV2_PID= LT2_PID= PUB_PORT=
 	return 0
 }
 
 # Process groups whose RSS is reported: "backend" and "proxy" (lighttpd).
 rss_backend() {
 	case $1 in
-	ssereplay) rss_kb "$SRV_PID" ;;
+	ssereplay|jetstream*) rss_kb "$SRV_PID" $SRV2_PID ;;
 	nchan) rss_kb $(bash "$HERE/nchan.sh" pids "$NGX_DIR") ;;
 	baseline) rss_kb "$BASE_PID" ;;
 	esac
 }
-rss_proxy() { [ "$1" = ssereplay ] && rss_kb "$LT_PID" || echo 0; }
+rss_proxy() {
+	case $1 in
+	ssereplay|jetstream*) rss_kb "$LT_PID" $LT2_PID ;;
+	*) echo 0 ;;
+	esac
+}
 cpu_backend() {
 	case $1 in
-	ssereplay) cpu_ticks "$SRV_PID" ;;
+	ssereplay|jetstream*) cpu_ticks "$SRV_PID" $SRV2_PID ;;
 	nchan) cpu_ticks $(bash "$HERE/nchan.sh" pids "$NGX_DIR") ;;
 	baseline) cpu_ticks "$BASE_PID" ;;
 	esac
 }
-cpu_proxy() { [ "$1" = ssereplay ] && cpu_ticks "$LT_PID" || echo 0; }
+cpu_proxy() {
+	case $1 in
+	ssereplay|jetstream*) cpu_ticks "$LT_PID" $LT2_PID ;;
+	*) echo 0 ;;
+	esac
+}
 
 live_path() {	# target topic
 	case $1 in
@@ -339,14 +430,14 @@ live_path() {	# target topic
 }
 replay_path() {
 	case $1 in
-	ssereplay) echo "/events?topic=$2&lastEventId=0" ;;
+	ssereplay|jetstream*) echo "/events?topic=$2&lastEventId=0" ;;
 	nchan) echo "/replay?topic=$2" ;;
 	baseline) echo "/events" ;;
 	esac
 }
 pub_args() {	# target topic
 	case $1 in
-	ssereplay) echo "-u /publish -F form -t $2 -a $TOKEN" ;;
+	ssereplay|jetstream*) echo "-u /publish -F form -t $2 -a $TOKEN" ;;
 	nchan) echo "-u /publish?topic=$2 -F raw" ;;
 	baseline) echo "-u /publish -F form -t $2" ;;
 	esac
@@ -374,7 +465,8 @@ client_wait() { wait "$CLIENT_PID" 2>/dev/null; CLIENT_PID=; }
 publish() {	# outfile args...
 	local out=$1
 	shift
-	"$TOOLS/publisher" -q -p "$PORT" "$@" > "$out" 2> "$out.err"
+	"$TOOLS/publisher" -q -p "${PUB_PORT:-$PORT}" "$@" > "$out" \
+	    2> "$out.err"
 }
 
 # ---- scenarios --------------------------------------------------------------
@@ -498,6 +590,23 @@ s4_prepare() {	# target dir
 			echo "bench: s4 fill: $(cat "$d/fill")" >&2; return 1; }
 		ssr_start "$d" --retention-max-events 0 || return 1
 		;;
+	jetstream)
+		mkdir -p "$d"
+		JS_N=$((JS_N + 1))
+		us=$(date +%s%6N)
+		progress "s4 $t: filling stream BENCH$JS_N with $(num $S4_EVENTS) events (ssereplay publish --lines)"
+		awk -v n="$S4_EVENTS" -v us="$us" \
+		    'BEGIN { for (i = 1; i <= n; i++) print "0 " i " " us }' |
+		    "$SSR" publish --log "jetstream:$NATS_URLS" \
+		    --nats-stream "BENCH$JS_N" --nats-subject "b$JS_N" \
+		    --nats-replicas 3 --topic replay \
+		    --lines > "$d/fill" 2>&1 || {
+			echo "bench: s4 fill: $(cat "$d/fill")" >&2; return 1; }
+		note "JetStream's replay stream was filled by \`ssereplay" \
+		    "publish --lines\` in $(( $(date +%s%6N) / 1000000 - us / 1000000 )) s" \
+		    "(groups of 4,096 acknowledged by a 3-replica stream)."
+		ssr_start "$d" $(js_flags "$JS_N") || return 1
+		;;
 	nchan)
 		srv_start nchan "$d" || return 1
 		progress "s4 $t: publishing $(num $S4_EVENTS) events (30,000/s)"
@@ -619,6 +728,16 @@ for t in $TARGETS; do
 			continue
 		fi ;;
 	baseline) ;;
+	jetstream|jetstream2)
+		if ! command -v nats-server > /dev/null; then
+			note "$t: not run: needs nats-server."
+			continue
+		fi
+		if [ -z "$NATS_URLS" ]; then
+			progress "bench: starting a 3-node NATS cluster"
+			nats_start || { note "$t: not run: the NATS cluster" \
+			    "did not start."; continue; }
+		fi ;;
 	*) echo "bench: unknown target $t" >&2; exit 2 ;;
 	esac
 	ACTIVE+=("$t")
@@ -635,8 +754,19 @@ TOTAL=$(( n_active * n_scen * RUNS ))
 progress "bench: ${ACTIVE[*]}; scenarios $SCENARIOS; $RUNS pass(es); $TMP"
 [ -z "$IS_TTY" ] || echo >&2
 
+js_skip() {	# scenario target: not a JetStream scenario for it
+	case $2 in
+	jetstream) [[ " $JS_SCENARIOS " != *" $1 "* ]] ;;
+	jetstream2) [[ " $JS_SCENARIOS " != *" $1 "* ]] || [ "$1" = 4 ] ;;
+	*) return 1 ;;
+	esac
+}
 for s in $SCENARIOS; do
 	for t in "${ACTIVE[@]}"; do
+		if js_skip "$s" "$t"; then
+			STEP=$((STEP + RUNS))
+			continue
+		fi
 		if [ "$s" = 4 ]; then
 			d=$TMP/s4.$t
 			if over_time; then
@@ -717,25 +847,41 @@ has() { for x in "${ACTIVE[@]}"; do [ "$x" = "$1" ] && return 0; done; return 1;
 
 OUT=$TMP/tables.md
 : > "$OUT"
+JS_COLS=
+has jetstream || has jetstream2 && JS_COLS=1
 row() {	# scenario metric how kind label target-text [noratio]
-	local s=$1 m=$2 how=$3 kind=$4 label=$5 goal=$6 a b c ra rb
+	local s=$1 m=$2 how=$3 kind=$4 label=$5 goal=$6 a b c ra rb j1 j2 js=
 	a=$(has ssereplay && agg "$s" ssereplay "$m" "$how")
 	b=$(has nchan && agg "$s" nchan "$m" "$how")
 	c=$(has baseline && agg "$s" baseline "$m" "$how")
 	ra=$(ratio "$a" "$c") rb=$(ratio "$b" "$c")
 	[ -n "${7:-}" ] && ra= rb=
-	printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$label" \
-	    "$(fmt "$a" "$kind")" "$(fmt "$b" "$kind")" "$(fmt "$c" "$kind")" \
-	    "$ra" "$rb" "$goal" >> "$OUT"
+	if [ -n "$JS_COLS" ]; then
+		j1=$(has jetstream && agg "$s" jetstream "$m" "$how")
+		j2=$(has jetstream2 && agg "$s" jetstream2 "$m" "$how")
+		js=" $(fmt "$j1" "$kind") | $(fmt "$j2" "$kind") |"
+	fi
+	printf '| %s | %s |%s %s | %s | %s | %s | %s |\n' "$label" \
+	    "$(fmt "$a" "$kind")" "$js" "$(fmt "$b" "$kind")" \
+	    "$(fmt "$c" "$kind")" "$ra" "$rb" "$goal" >> "$OUT"
 }
 table() {	# title
 	{
 		echo
 		echo "### $1"
 		echo
-		echo "| metric | ssereplay (lighttpd) | nchan | baseline |" \
-		    "ssereplay / baseline | nchan / baseline | target |"
-		echo "|---|---:|---:|---:|---:|---:|---|"
+		if [ -n "$JS_COLS" ]; then
+			echo "| metric | ssereplay (lighttpd, SQLite) |" \
+			    "JetStream, 1 backend | JetStream, 2 backends |" \
+			    "nchan | baseline | ssereplay / baseline |" \
+			    "nchan / baseline | target |"
+			echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
+		else
+			echo "| metric | ssereplay (lighttpd) | nchan |" \
+			    "baseline | ssereplay / baseline | nchan / baseline" \
+			    "| target |"
+			echo "|---|---:|---:|---:|---:|---:|---|"
+		fi
 	} >> "$OUT"
 }
 for s in $SCENARIOS; do
@@ -751,7 +897,8 @@ for s in $SCENARIOS; do
 	   row 1 dups max int "duplicates (worst pass)" "0"
 	   row 1 reconnects max int "reconnects (worst pass)" "" -
 	   row 1 cpu_backend med sec "server CPU s (backend, nginx worker, baseline)" ""
-	   row 1 cpu_proxy med sec "lighttpd CPU s" "" ;;
+	   row 1 cpu_proxy med sec "lighttpd CPU s" ""
+	   [ -n "$JS_COLS" ] && row 1 cpu_nats med sec "nats-server CPU s (3 nodes)" "" - ;;
 	2) table "2. $(num $S2_SUBS) subscribers, $(num $S2_EVENTS) events published as fast as possible"
 	   row 2 delivered med int "delivered events/s" ">= 1,000,000"
 	   row 2 published med int "publishes/s (HTTP)" ""
@@ -760,7 +907,8 @@ for s in $SCENARIOS; do
 	   row 2 dups max int "duplicates (worst pass)" "0"
 	   row 2 reconnects max int "reconnects (worst pass)" "" -
 	   row 2 cpu_backend med sec "server CPU s (backend, nginx worker, baseline)" ""
-	   row 2 cpu_proxy med sec "lighttpd CPU s" "" ;;
+	   row 2 cpu_proxy med sec "lighttpd CPU s" ""
+	   [ -n "$JS_COLS" ] && row 2 cpu_nats med sec "nats-server CPU s (3 nodes)" "" - ;;
 	3) table "3. $(num $S3_SUBS) idle subscribers: RSS per subscriber"
 	   row 3 backend med B "backend bytes/subscriber" "<= 1024"
 	   row 3 proxy med B "lighttpd bytes/subscriber" ""
@@ -772,7 +920,8 @@ for s in $SCENARIOS; do
 	   row 4 missing max int "missing (worst pass)" "0"
 	   row 4 dups max int "duplicates (worst pass)" "0" 
 	   row 4 cpu_backend med sec "server CPU s (backend, nginx worker, baseline)" ""
-	   row 4 cpu_proxy med sec "lighttpd CPU s" "" ;;
+	   row 4 cpu_proxy med sec "lighttpd CPU s" ""
+	   [ -n "$JS_COLS" ] && row 4 cpu_nats med sec "nats-server CPU s (3 nodes)" "" - ;;
 	5) table "5. $S5_PUBS concurrent HTTP publishers (1 request in flight each), $(num $S5_SUBS) subscribers, ${S5_SECONDS} s"
 	   row 5 publishes med int "acknowledged publishes/s" ">= 10,000"
 	   row 5 pub_p50 med ms "publish round trip p50 (ms)" ""
@@ -782,7 +931,8 @@ for s in $SCENARIOS; do
 	   row 5 gaps max int "gaps seen by subscribers (worst)" "0"
 	   row 5 dups max int "duplicates (worst pass)" "0" 
 	   row 5 cpu_backend med sec "server CPU s (backend, nginx worker, baseline)" ""
-	   row 5 cpu_proxy med sec "lighttpd CPU s" "" ;;
+	   row 5 cpu_proxy med sec "lighttpd CPU s" ""
+	   [ -n "$JS_COLS" ] && row 5 cpu_nats med sec "nats-server CPU s (3 nodes)" "" - ;;
 	6) table "6. $S6_SUBS subscribers dropping at random (P = $S6_DROP per event), $(num $S6_EVENTS) events"
 	   row 6 finish med s "time to finish (s)" "<= 12"
 	   row 6 missing max int "missing (worst pass)" "0 (exactly once)"
@@ -805,6 +955,7 @@ CMD="make bench${QUICK:+ QUICK=$QUICK}"
 	echo "- machine: $(nproc) CPUs, ${MODEL:-unknown CPU}, $(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"
 	echo "- os: $(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
 	echo "- lighttpd: $(lighttpd -v 2>/dev/null | head -1 | awk '{print $1}'); nginx: $(nginx -v 2>&1 | sed 's/.*nginx\///'); nchan: $(dpkg-query -W -f '${Version}' libnginx-mod-nchan 2>/dev/null)"
+	[ -n "$JS_COLS" ] && echo "- nats-server: $(nats-server --version 2>/dev/null | awk '{print $2}') (3 nodes on loopback, JetStream file storage, streams with 3 replicas); nats.c: $(dpkg-query -W -f '${Version}' libnats-dev 2>/dev/null)"
 	echo "- ssereplay: $("$SSR" --version 2>/dev/null | head -1) ($SSR, $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "no commit"))"
 	echo "- passes: $RUNS; figures are medians of the passes, counts of faults are the worst pass; $(( $(date +%s) - T0 )) s in all"
 	echo "- descriptor limit: $NOFILE; lighttpd server.max-fds $LT_MAXFDS, server.max-connections $LT_MAXCONNS"
@@ -821,6 +972,13 @@ CMD="make bench${QUICK:+ QUICK=$QUICK}"
 	echo "nchan: tests/bench/nchan.sh (one worker, EventSource, buffer 1.1 M"
 	echo "messages, no expiry); it resumes from Last-Event-ID, its replay"
 	echo "scenario uses nchan_subscriber_first_message oldest."
+	if [ -n "$JS_COLS" ]; then
+		echo "JetStream: the same ssereplay with log = jetstream on a"
+		echo "three-node nats-server cluster on this machine (replicas 3);"
+		echo "\"2 backends\" publishes through one backend and its lighttpd"
+		echo "and subscribes through another, so every event crosses the"
+		echo "cluster. The cluster's CPU is its own row."
+	fi
 	cat "$OUT"
 	if [ ${#NOTES[@]} -gt 0 ]; then
 		echo

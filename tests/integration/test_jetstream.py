@@ -132,6 +132,48 @@ def jetstream_resume_across_backends_no_gap_no_duplicate():
         eq([e.id for e in evs], [ids[i] for i in range(0, 40, 2)], "ids")
 
 
+@test(timeout=60)
+def jetstream_concurrent_deep_replays_exact():
+    """6,000 events on two topics (in chunks of 1,000, through the CLI),
+    then a backend with an empty tail serves three replays from the stream
+    at once (one topic, the other, both: three consumers whose batches and
+    read-ahead interleave): each gets exactly its events, in order."""
+    with Pair(n=1) as p:
+        for k in range(6):
+            topic = "p" if k % 2 == 0 else "q"
+            p.a.cli(["publish", "--log", "jetstream:" + p.cluster.urls,
+                     "--nats-stream", p.stream, "--topic", topic,
+                     "--lines"], input="".join(
+                         "%s%d\n" % (topic, k * 1000 + i)
+                         for i in range(1000)).encode(), check=True,
+                    timeout=30)
+        p.a.restart_backend(kill=False)
+        cs = [p.a.sse("p", query_id="0"), p.a.sse("q", query_id="0"),
+              p.a.sse(["p", "q"], query_id="0")]
+        want = [3000, 3000, 6000]
+        got = [[] for _ in cs]
+        deadline = time.monotonic() + 30
+        while any(len(g) < w for g, w in zip(got, want)):
+            ok(time.monotonic() < deadline, "replays did not finish: %r" %
+               [len(g) for g in got])
+            for k, c in enumerate(cs):
+                if len(got[k]) < want[k]:
+                    try:
+                        got[k].append(c.next_event(timeout=0.05))
+                    except Timeout:
+                        pass
+        exp_p = ["p%d" % (k * 1000 + i) for k in (0, 2, 4)
+                 for i in range(1000)]
+        exp_q = ["q%d" % (k * 1000 + i) for k in (1, 3, 5)
+                 for i in range(1000)]
+        eq([e.data for e in got[0]], exp_p, "topic p")
+        eq([e.data for e in got[1]], exp_q, "topic q")
+        eq([e.data for e in got[2]], ["%s%d" % ("p" if (n // 1000) % 2 == 0
+                                                  else "q", n)
+                                       for n in range(6000)], "both")
+        eq(_seqs(got[2]), list(range(1, 6001)), "ids")
+
+
 def _storm(stacks, seconds, topic="storm", threads=6):
     """Publish from threads through the given stacks for a while.
     Returns (acked: {id: data}, failed count)."""
