@@ -26,6 +26,7 @@
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -117,6 +118,7 @@ struct sub {
 	uint8_t		 graceful;	/* send END_REQUEST when closing */
 	uint8_t		 queued;	/* on the run list */
 	uint8_t		 want_out;	/* EPOLLOUT registered */
+	uint8_t		 probe_ok;	/* SIOCOUTQ tells the drain (below) */
 	uint32_t	 idx;		/* in hub->subs */
 	uint64_t	 cursor;	/* last seq sent or skipped */
 	uint64_t	 tail_pos;	/* LIVE: next tail entry to look at */
@@ -1179,6 +1181,16 @@ sub_start(struct hub *h, struct sub *s, const struct stream_req *req)
 	return 0;
 }
 
+static int
+is_unix_socket(int fd)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+
+	return getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    ss.ss_family == AF_UNIX;
+}
+
 static const struct wsconn_io ws_io = {
 	ws_io_recv, ws_io_send, ws_on_text
 };
@@ -1230,6 +1242,13 @@ adopt_one(struct hub *h, struct handoff *ho)
 		    &ws_io, s->w) == -1)
 			goto fail;
 	}
+	/* The drain probe: a web server's connection (FastCGI, or the
+	 * proxied WebSocket tunnel on a Unix socket) reads as fast as it can
+	 * pass bytes on, so what it has not read is what it has not taken.
+	 * On TCP, SIOCOUTQ also counts bytes merely unacknowledged, and a
+	 * direct WebSocket client's network would set the pace: not probed. */
+	s->probe_ok = s->framing == FRAMING_FCGI ||
+	    (s->framing == FRAMING_WS && is_unix_socket(s->fd));
 	memset(&ev, 0, sizeof(ev));
 	ev.events = s->framing != FRAMING_RAW ? EPOLLIN | EPOLLRDHUP : 0;
 	ev.data.ptr = s;
@@ -1346,7 +1365,7 @@ fanout(struct hub *h, int64_t now)
 	for (i = h->passes++ % step; i < h->nsubs &&
 	    h->nprobes < FANOUT_PROBES; i += step) {
 		s = h->subs[i];
-		if (!s->dead && s->framing == FRAMING_FCGI)
+		if (!s->dead && s->probe_ok)
 			h->probes[h->nprobes++] = s;
 	}
 	drop_slow(h, now);

@@ -1,11 +1,15 @@
 #!/bin/bash
 # run.sh: `make bench`: ssereplay (through lighttpd, as `make demo` runs it),
-# nginx + nchan and a bare epoll baseline through the same six scenarios.
-# Prints a table per scenario and writes tests/bench/RESULTS.md.
+# nginx + nchan and a bare epoll baseline through the same six scenarios,
+# and ssereplay's WebSocket endpoint (/ws, through lighttpd's mod_proxy)
+# through the fan-out ones. Prints a table per scenario and writes
+# tests/bench/RESULTS.md.
 #
 #   QUICK=1              one pass instead of the median of three
-#   BENCH_TARGETS=...    default "ssereplay nchan baseline"
+#   BENCH_TARGETS=...    default "ssereplay ssereplay-ws nchan baseline"
 #   BENCH_SCENARIOS=...  default "1 2 3 4 5 6"
+#   BENCH_WS_SCENARIOS=...  the scenarios ssereplay-ws runs, default "1 2"
+#                        (every scenario works over WebSocket too)
 #   BENCH_RUNS=N         passes (default 3, QUICK=1: 1)
 #   BENCH_RESULTS=FILE   default tests/bench/RESULTS.md
 #   BENCH_MAX_SECONDS=N  stop starting new steps after N s (default 900)
@@ -17,7 +21,8 @@
 # dir and is stopped by PID; every client and publisher has a deadline.
 #
 # The tools (built into .obj/ by the Makefile): loadclient (SSE subscribers,
-# latency, gaps, duplicates, resume), publisher (POST /publish at a rate or
+# or WebSocket ones with -W; latency, gaps, duplicates, resume, bytes read
+# per event), publisher (POST /publish at a rate or
 # as fast as answered, pipelined, re-sends what a closing keep-alive
 # connection dropped), baseline (the ceiling); nchan.sh runs the peer.
 #
@@ -39,6 +44,9 @@
 #      to the last delivery, exactly once per subscriber
 # The baseline serves the same events itself: pre-encoded (2, 3, 4, 6), made
 # and stamped at S1_RATE (1), or answering publishes from memory (5).
+# ssereplay-ws is the same backend and lighttpd as ssereplay (the backend
+# always listens with --ws), the same publisher over HTTP; only the
+# subscribers differ: GET /ws?topic=T, one text frame of JSON per event.
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -48,8 +56,9 @@ QUICK=${QUICK:-}
 [ "$QUICK" = 0 ] && QUICK=
 RUNS=${BENCH_RUNS:-3}
 [ -n "$QUICK" ] && RUNS=${BENCH_RUNS:-1}
-TARGETS=${BENCH_TARGETS:-"ssereplay nchan baseline"}
+TARGETS=${BENCH_TARGETS:-"ssereplay ssereplay-ws nchan baseline"}
 SCENARIOS=${BENCH_SCENARIOS:-"1 2 3 4 5 6"}
+WS_SCENARIOS=${BENCH_WS_SCENARIOS:-"1 2"}
 RESULTS=${BENCH_RESULTS:-$HERE/RESULTS.md}
 MAX_SECONDS=${BENCH_MAX_SECONDS:-900}
 TOKEN=demo-token
@@ -234,21 +243,33 @@ lighttpd_conf() {	# dir: conf/lighttpd.conf with the bench's fd limits
 	echo 'server.listen-backlog = 4096' >> "$1/lighttpd.conf"
 }
 
+# Every bench client connects from 127.0.0.1: lift the per-address stream
+# limit (max_subscribers_per_address, 1,000 by default) where the backend
+# has one, or scenario 3 gets 429s.
+SSR_FLAGS=()
+grep -qa max_subscribers_per_address "$SSR" 2>/dev/null &&
+    SSR_FLAGS+=(--max-subscribers-per-address 0)
+
 ssr_start() {	# dir [extra serve flags...]
 	local d=$1 i
 	shift
 	mkdir -p "$d"
+	# --ws: the WebSocket socket lighttpd proxies /ws to
+	# (SSEREPLAY_WS_SOCKET below), for the ssereplay-ws runs.
 	(cd "$d" && exec "$SSR" serve --listen "unix:$d/ssereplay.sock" \
-	    --db "$d/events.db" --config "$ROOT/conf/ssereplay.conf" "$@") \
+	    --ws "unix:$d/ssereplay-ws.sock" \
+	    --db "$d/events.db" --config "$ROOT/conf/ssereplay.conf" \
+	    ${SSR_FLAGS[@]+"${SSR_FLAGS[@]}"} "$@") \
 	    > "$d/backend.log" 2>&1 &
 	SRV_PID=$!
 	ALL_PIDS+=("$SRV_PID")
 	for i in $(seq 1 200); do
-		[ -S "$d/ssereplay.sock" ] && break
+		[ -S "$d/ssereplay.sock" ] && [ -S "$d/ssereplay-ws.sock" ] &&
+		    break
 		kill -0 "$SRV_PID" 2>/dev/null || break
 		sleep 0.05
 	done
-	if [ ! -S "$d/ssereplay.sock" ]; then
+	if [ ! -S "$d/ssereplay.sock" ] || [ ! -S "$d/ssereplay-ws.sock" ]; then
 		echo "bench: ssereplay did not start:" >&2
 		tail -5 "$d/backend.log" >&2
 		return 1
@@ -274,7 +295,7 @@ srv_start() {	# target dir [baseline args...]
 	mkdir -p "$d"
 	SRV_PID= LT_PID= NGX_DIR= BASE_PID=
 	case $t in
-	ssereplay)
+	ssereplay|ssereplay-ws)
 		ssr_start "$d" ;;
 	nchan)
 		NGX_DIR=$d
@@ -298,7 +319,7 @@ cpu_mark() { CPU_B0=$(cpu_backend "$1") CPU_P0=$(cpu_proxy "$1"); }
 cpu_put() {	# scenario target run
 	put "$1" "$2" "$3" cpu_backend "$(awk -v a="$(cpu_backend "$2")" \
 	    -v b="$CPU_B0" -v t="$CLK_TCK" 'BEGIN { print (a - b) / t }')"
-	[ "$2" = ssereplay ] && put "$1" "$2" "$3" cpu_proxy "$(awk \
+	is_ssr "$2" && put "$1" "$2" "$3" cpu_proxy "$(awk \
 	    -v a="$(cpu_proxy "$2")" -v b="$CPU_P0" -v t="$CLK_TCK" \
 	    'BEGIN { print (a - b) / t }')"
 	return 0
@@ -314,44 +335,48 @@ srv_stop() {
 }
 
 # Process groups whose RSS is reported: "backend" and "proxy" (lighttpd).
+is_ssr() { [ "$1" = ssereplay ] || [ "$1" = ssereplay-ws ]; }
 rss_backend() {
 	case $1 in
-	ssereplay) rss_kb "$SRV_PID" ;;
+	ssereplay|ssereplay-ws) rss_kb "$SRV_PID" ;;
 	nchan) rss_kb $(bash "$HERE/nchan.sh" pids "$NGX_DIR") ;;
 	baseline) rss_kb "$BASE_PID" ;;
 	esac
 }
-rss_proxy() { [ "$1" = ssereplay ] && rss_kb "$LT_PID" || echo 0; }
+rss_proxy() { is_ssr "$1" && rss_kb "$LT_PID" || echo 0; }
 cpu_backend() {
 	case $1 in
-	ssereplay) cpu_ticks "$SRV_PID" ;;
+	ssereplay|ssereplay-ws) cpu_ticks "$SRV_PID" ;;
 	nchan) cpu_ticks $(bash "$HERE/nchan.sh" pids "$NGX_DIR") ;;
 	baseline) cpu_ticks "$BASE_PID" ;;
 	esac
 }
-cpu_proxy() { [ "$1" = ssereplay ] && cpu_ticks "$LT_PID" || echo 0; }
+cpu_proxy() { is_ssr "$1" && cpu_ticks "$LT_PID" || echo 0; }
 
 live_path() {	# target topic
 	case $1 in
 	baseline) echo "/events" ;;
+	ssereplay-ws) echo "/ws?topic=$2" ;;
 	*) echo "/events?topic=$2" ;;
 	esac
 }
 replay_path() {
 	case $1 in
 	ssereplay) echo "/events?topic=$2&lastEventId=0" ;;
+	ssereplay-ws) echo "/ws?topic=$2&lastEventId=0" ;;
 	nchan) echo "/replay?topic=$2" ;;
 	baseline) echo "/events" ;;
 	esac
 }
 pub_args() {	# target topic
 	case $1 in
-	ssereplay) echo "-u /publish -F form -t $2 -a $TOKEN" ;;
+	ssereplay|ssereplay-ws) echo "-u /publish -F form -t $2 -a $TOKEN" ;;
 	nchan) echo "-u /publish?topic=$2 -F raw" ;;
 	baseline) echo "-u /publish -F form -t $2" ;;
 	esac
 }
 id_check() { [ "$1" = nchan ] || echo "-I"; }
+ws_flag() { [ "$1" = ssereplay-ws ] && echo "-W"; }
 
 # A pass whose subscribers did not all finish by the deadline is not
 # repeated: its figure is bounded by the deadline, not by the server.
@@ -389,7 +414,7 @@ run_s1() {
 	cpu_mark "$t"
 	o=$d/client
 	client_bg "$o" -c "$S1_SUBS" -n "$S1_EVENTS" -d "$S1_DEADLINE" -R \
-	    -u "$(live_path "$t" s1)" $(id_check "$t")
+	    -u "$(live_path "$t" s1)" $(id_check "$t") $(ws_flag "$t")
 	if ! wait_file "$o.ready" 20; then
 		echo "bench: s1 $t: subscribers did not attach" >&2
 		stop_pid "$CLIENT_PID"
@@ -405,6 +430,7 @@ run_s1() {
 	check_deadline "$o" "$S1_SUBS"
 	put 1 "$t" "$r" delivered "$(kv "$o" rate)"
 	put 1 "$t" "$r" per_chunk "$(per_chunk "$o")"
+	put 1 "$t" "$r" wire "$(kv "$o" bytes_per_event)"
 	put 1 "$t" "$r" p50 "$(kv "$o" p50_us)"
 	put 1 "$t" "$r" p99 "$(kv "$o" p99_us)"
 	put 1 "$t" "$r" missing "$(kv "$o" missing)"
@@ -418,7 +444,7 @@ run_s2() {
 	cpu_mark "$t"
 	o=$d/client
 	client_bg "$o" -c "$S2_SUBS" -n "$S2_EVENTS" -d "$S2_DEADLINE" -R \
-	    -u "$(live_path "$t" s2)" $(id_check "$t")
+	    -u "$(live_path "$t" s2)" $(id_check "$t") $(ws_flag "$t")
 	if ! wait_file "$o.ready" 20; then
 		echo "bench: s2 $t: subscribers did not attach" >&2
 		stop_pid "$CLIENT_PID"
@@ -433,6 +459,11 @@ run_s2() {
 	check_deadline "$o" "$S2_SUBS"
 	put 2 "$t" "$r" delivered "$(kv "$o" rate)"
 	put 2 "$t" "$r" per_chunk "$(per_chunk "$o")"
+	put 2 "$t" "$r" wire "$(kv "$o" bytes_per_event)"
+	if [ "$t" != baseline ]; then	# its events are stamped before
+		put 2 "$t" "$r" p50 "$(kv "$o" p50_us)"
+		put 2 "$t" "$r" p99 "$(kv "$o" p99_us)"
+	fi
 	put 2 "$t" "$r" missing "$(kv "$o" missing)"
 	put 2 "$t" "$r" dups "$(kv "$o" dups)"
 	put 2 "$t" "$r" reconnects "$(kv "$o" reconnects)"
@@ -444,12 +475,13 @@ run_s3() {
 	sleep 0.5
 	b0=$(rss_backend "$t") p0=$(rss_proxy "$t")
 	o=$d/client
-	client_bg "$o" -c "$S3_SUBS" -d 60 -m 512 -u "$(live_path "$t" s3)"
+	client_bg "$o" -c "$S3_SUBS" -d 60 -m 512 -u "$(live_path "$t" s3)" \
+	    $(ws_flag "$t")
 	if wait_file "$o.ready" 40; then
 		sleep 2
 		b1=$(rss_backend "$t") p1=$(rss_proxy "$t")
 		put 3 "$t" "$r" backend $(( (b1 - b0) * 1024 / S3_SUBS ))
-		if [ "$t" = ssereplay ]; then
+		if is_ssr "$t"; then
 			put 3 "$t" "$r" proxy $(( (p1 - p0) * 1024 / S3_SUBS ))
 			put 3 "$t" "$r" total \
 			    $(( (b1 - b0 + p1 - p0) * 1024 / S3_SUBS ))
@@ -476,7 +508,7 @@ run_s3() {
 s4_prepare() {	# target dir
 	local t=$1 d=$2 us
 	case $t in
-	ssereplay)
+	ssereplay|ssereplay-ws)
 		if [ "${BENCH_FILL:-cli}" = http ]; then
 			ssr_start "$d" --retention-max-events 0 || return 1
 			progress "s4 $t: publishing $(num $S4_EVENTS) events over HTTP"
@@ -518,7 +550,7 @@ run_s4() {
 	o=$d/client.$r
 	cpu_mark "$t"
 	client_bg "$o" -c 1 -n "$S4_EVENTS" -d "$dl" -R \
-	    -u "$(replay_path "$t" replay)" $(id_check "$t")
+	    -u "$(replay_path "$t" replay)" $(id_check "$t") $(ws_flag "$t")
 	client_wait
 	cpu_put 4 "$t" "$r"
 	check_deadline "$o" 1
@@ -541,7 +573,7 @@ run_s5() {
 	cpu_mark "$t"
 	o=$d/client
 	client_bg "$o" -c "$S5_SUBS" -d $((S5_SECONDS + 30)) -R \
-	    -u "$(live_path "$t" s5)" $(id_check "$t")
+	    -u "$(live_path "$t" s5)" $(id_check "$t") $(ws_flag "$t")
 	if wait_file "$o.ready" 20; then
 		publish "$d/pub" -r 0 -n 100000000 -c "$S5_PUBS" -D 1 \
 		    -d "$S5_SECONDS" $(pub_args "$t" s5)
@@ -568,7 +600,8 @@ run_s6() {
 	cpu_mark "$t"
 	o=$d/client
 	client_bg "$o" -c "$S6_SUBS" -n "$S6_EVENTS" -P "$S6_DROP" -R \
-	    -d "$S6_DEADLINE" -u "$(live_path "$t" s6)" $(id_check "$t")
+	    -d "$S6_DEADLINE" -u "$(live_path "$t" s6)" $(id_check "$t") \
+	    $(ws_flag "$t")
 	if ! wait_file "$o.ready" 20; then
 		echo "bench: s6 $t: subscribers did not attach" >&2
 		stop_pid "$CLIENT_PID"
@@ -603,13 +636,13 @@ done
 ACTIVE=()
 for t in $TARGETS; do
 	case $t in
-	ssereplay)
+	ssereplay|ssereplay-ws)
 		if [ ! -x "$SSR" ]; then
-			note "ssereplay: not run: $SSR is not built."
+			note "$t: not run: $SSR is not built."
 			continue
 		fi
 		command -v lighttpd > /dev/null || {
-			note "ssereplay: not run: lighttpd is not installed."
+			note "$t: not run: lighttpd is not installed."
 			continue; } ;;
 	nchan)
 		if [ ! -x /usr/sbin/nginx ] ||
@@ -629,14 +662,22 @@ if awk -v l="${LOAD0%% *}" 'BEGIN { exit !(l > 0.5) }'; then
 	    "else was using the CPUs, and the figures are lower and noisier" \
 	    "than on an idle machine."
 fi
-n_active=${#ACTIVE[@]}
-n_scen=$(echo $SCENARIOS | wc -w)
-TOTAL=$(( n_active * n_scen * RUNS ))
+# ssereplay-ws runs only the scenarios of BENCH_WS_SCENARIOS.
+runs_in() {	# scenario target
+	[ "$2" != ssereplay-ws ] || [[ " $WS_SCENARIOS " == *" $1 "* ]]
+}
+TOTAL=0
+for s in $SCENARIOS; do
+	for t in "${ACTIVE[@]}"; do
+		runs_in "$s" "$t" && TOTAL=$(( TOTAL + RUNS ))
+	done
+done
 progress "bench: ${ACTIVE[*]}; scenarios $SCENARIOS; $RUNS pass(es); $TMP"
 [ -z "$IS_TTY" ] || echo >&2
 
 for s in $SCENARIOS; do
 	for t in "${ACTIVE[@]}"; do
+		runs_in "$s" "$t" || continue
 		if [ "$s" = 4 ]; then
 			d=$TMP/s4.$t
 			if over_time; then
@@ -696,10 +737,11 @@ agg() {
 		else print (v[n / 2 - 1] + v[n / 2]) / 2
 	}' "$METRICS"
 }
-fmt() {	# value kind: int | ms (from us) | s (from us) | sec | B
+fmt() {	# value kind: int | ms (from us) | s (from us) | sec | B | dec1
 	[ -n "$1" ] || { echo "n/a"; return; }
 	case $2 in
 	int|B) num "$1" ;;
+	dec1) awk -v v="$1" 'BEGIN { printf "%.1f", v }' ;;
 	ms) awk -v v="$1" 'BEGIN { printf (v < 1000 ? "%.2f" : "%.1f"), v / 1000 }' ;;
 	s) awk -v v="$1" 'BEGIN { printf "%.2f", v / 1000000 }' ;;
 	sec) awk -v v="$1" 'BEGIN { printf "%.2f", v }' ;;
@@ -717,34 +759,100 @@ has() { for x in "${ACTIVE[@]}"; do [ "$x" = "$1" ] && return 0; done; return 1;
 
 OUT=$TMP/tables.md
 : > "$OUT"
+# The tables of the scenarios ssereplay-ws ran get its column (TABLE_WS).
+TABLE_WS=
 row() {	# scenario metric how kind label target-text [noratio]
-	local s=$1 m=$2 how=$3 kind=$4 label=$5 goal=$6 a b c ra rb
+	local s=$1 m=$2 how=$3 kind=$4 label=$5 goal=$6 a w b c ra rw rb
 	a=$(has ssereplay && agg "$s" ssereplay "$m" "$how")
+	w=$([ -n "$TABLE_WS" ] && agg "$s" ssereplay-ws "$m" "$how")
 	b=$(has nchan && agg "$s" nchan "$m" "$how")
 	c=$(has baseline && agg "$s" baseline "$m" "$how")
-	ra=$(ratio "$a" "$c") rb=$(ratio "$b" "$c")
-	[ -n "${7:-}" ] && ra= rb=
-	printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$label" \
-	    "$(fmt "$a" "$kind")" "$(fmt "$b" "$kind")" "$(fmt "$c" "$kind")" \
-	    "$ra" "$rb" "$goal" >> "$OUT"
+	ra=$(ratio "$a" "$c") rw=$(ratio "$w" "$c") rb=$(ratio "$b" "$c")
+	[ -n "${7:-}" ] && ra= rw= rb=
+	if [ -n "$TABLE_WS" ]; then
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+		    "$label" "$(fmt "$a" "$kind")" "$(fmt "$w" "$kind")" \
+		    "$(fmt "$b" "$kind")" "$(fmt "$c" "$kind")" \
+		    "$ra" "$rw" "$rb" "$goal" >> "$OUT"
+	else
+		printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$label" \
+		    "$(fmt "$a" "$kind")" "$(fmt "$b" "$kind")" \
+		    "$(fmt "$c" "$kind")" "$ra" "$rb" "$goal" >> "$OUT"
+	fi
 }
-table() {	# title
+table() {	# scenario title
+	TABLE_WS=
+	has ssereplay-ws && runs_in "$1" ssereplay-ws && TABLE_WS=1
 	{
 		echo
-		echo "### $1"
+		echo "### $2"
 		echo
-		echo "| metric | ssereplay (lighttpd) | nchan | baseline |" \
-		    "ssereplay / baseline | nchan / baseline | target |"
-		echo "|---|---:|---:|---:|---:|---:|---|"
+		if [ -n "$TABLE_WS" ]; then
+			echo "| metric | ssereplay SSE (lighttpd) |" \
+			    "ssereplay WebSocket (lighttpd) | nchan | baseline |" \
+			    "SSE / baseline | WebSocket / baseline |" \
+			    "nchan / baseline | target |"
+			echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
+		else
+			echo "| metric | ssereplay (lighttpd) | nchan | baseline |" \
+			    "ssereplay / baseline | nchan / baseline | target |"
+			echo "|---|---:|---:|---:|---:|---:|---|"
+		fi
 	} >> "$OUT"
 }
+# SSE and WebSocket side by side, for the scenarios both ran: the figures
+# of their tables again, their ratio, and latency in scenario 2 too.
+wsr() {	# scenario metric: WebSocket / SSE
+	ratio "$(agg "$1" ssereplay-ws "$2" med)" "$(agg "$1" ssereplay "$2" med)"
+}
+ws_table() {
+	local s t v lab name
+	{
+		echo
+		echo "### SSE vs WebSocket (ssereplay through lighttpd, same run)"
+		echo
+		echo "| scenario | transport | delivered events/s |" \
+		    "delivered / baseline | latency p50 (ms) | latency p99 (ms) |" \
+		    "missing (worst pass) | bytes/event on the wire |"
+		echo "|---|---|---:|---:|---:|---:|---:|---:|"
+	} >> "$OUT"
+	for s in $SCENARIOS; do
+		runs_in "$s" ssereplay-ws || continue
+		case $s in
+		1) lab="1: $(num $S1_SUBS) subscribers, $(num $S1_RATE) events/s" ;;
+		2) lab="2: $(num $S2_SUBS) subscribers, as fast as possible" ;;
+		*) lab=$s ;;
+		esac
+		for t in ssereplay ssereplay-ws; do
+			name=SSE
+			[ "$t" = ssereplay-ws ] && name=WebSocket
+			v=$(agg "$s" "$t" delivered med)
+			printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+			    "$lab" "$name" "$(fmt "$v" int)" \
+			    "$(ratio "$v" "$(has baseline &&
+				agg "$s" baseline delivered med)")" \
+			    "$(fmt "$(agg "$s" "$t" p50 med)" ms)" \
+			    "$(fmt "$(agg "$s" "$t" p99 med)" ms)" \
+			    "$(fmt "$(agg "$s" "$t" missing max)" int)" \
+			    "$(fmt "$(agg "$s" "$t" wire med)" dec1)" >> "$OUT"
+		done
+		printf '| %s | WebSocket / SSE | %s |  | %s | %s |  | %s |\n' \
+		    "$lab" "$(wsr "$s" delivered)" "$(wsr "$s" p50)" \
+		    "$(wsr "$s" p99)" "$(wsr "$s" wire)" >> "$OUT"
+	done
+}
+LAST_WS=
+if has ssereplay-ws; then
+	for s in $SCENARIOS; do runs_in "$s" ssereplay-ws && LAST_WS=$s; done
+fi
 for s in $SCENARIOS; do
 	case $s in
-	1) table "1. $(num $S1_SUBS) subscribers, one topic, $(num $S1_RATE) events/s for $(( S1_EVENTS / S1_RATE )) s"
+	1) table 1 "1. $(num $S1_SUBS) subscribers, one topic, $(num $S1_RATE) events/s for $(( S1_EVENTS / S1_RATE )) s"
 	   row 1 delivered med int "delivered events/s" "all delivered"
 	   row 1 pub_rate med int "publishes/s achieved" "$(num $S1_RATE)"
 	   row 1 pub_lag max int "publisher behind schedule, max events (worst)" "" -
 	   row 1 per_chunk med sec "events per HTTP chunk" "" -
+	   row 1 wire med dec1 "bytes/event on the wire (read by the client)" ""
 	   row 1 p50 med ms "latency p50 (ms)" ""
 	   row 1 p99 med ms "latency p99 (ms)" "< 250"
 	   row 1 missing max int "missing after ${S1_DEADLINE} s (worst pass)" "0"
@@ -752,28 +860,29 @@ for s in $SCENARIOS; do
 	   row 1 reconnects max int "reconnects (worst pass)" "" -
 	   row 1 cpu_backend med sec "server CPU s (backend, nginx worker, baseline)" ""
 	   row 1 cpu_proxy med sec "lighttpd CPU s" "" ;;
-	2) table "2. $(num $S2_SUBS) subscribers, $(num $S2_EVENTS) events published as fast as possible"
+	2) table 2 "2. $(num $S2_SUBS) subscribers, $(num $S2_EVENTS) events published as fast as possible"
 	   row 2 delivered med int "delivered events/s" ">= 1,000,000"
 	   row 2 published med int "publishes/s (HTTP)" ""
 	   row 2 per_chunk med sec "events per HTTP chunk" "" -
+	   row 2 wire med dec1 "bytes/event on the wire (read by the client)" ""
 	   row 2 missing max int "missing at the ${S2_DEADLINE} s deadline (worst)" "0"
 	   row 2 dups max int "duplicates (worst pass)" "0"
 	   row 2 reconnects max int "reconnects (worst pass)" "" -
 	   row 2 cpu_backend med sec "server CPU s (backend, nginx worker, baseline)" ""
 	   row 2 cpu_proxy med sec "lighttpd CPU s" "" ;;
-	3) table "3. $(num $S3_SUBS) idle subscribers: RSS per subscriber"
+	3) table 3 "3. $(num $S3_SUBS) idle subscribers: RSS per subscriber"
 	   row 3 backend med B "backend bytes/subscriber" "<= 1024"
 	   row 3 proxy med B "lighttpd bytes/subscriber" ""
 	   row 3 total med B "total bytes/subscriber" "<= 6144"
 	   row 3 attach_s med sec "time to attach all (s)" "" - ;;
-	4) table "4. $(num $S4_EVENTS) events in the log, one client resumes from the start"
+	4) table 4 "4. $(num $S4_EVENTS) events in the log, one client resumes from the start"
 	   row 4 replay med int "replayed events/s" ">= 1,000,000"
 	   row 4 received med int "events received (deadline ${S4_DEADLINE} s; nchan ${S4_DEADLINE_NCHAN} s)" "$(num $S4_EVENTS)"
 	   row 4 missing max int "missing (worst pass)" "0"
 	   row 4 dups max int "duplicates (worst pass)" "0" 
 	   row 4 cpu_backend med sec "server CPU s (backend, nginx worker, baseline)" ""
 	   row 4 cpu_proxy med sec "lighttpd CPU s" "" ;;
-	5) table "5. $S5_PUBS concurrent HTTP publishers (1 request in flight each), $(num $S5_SUBS) subscribers, ${S5_SECONDS} s"
+	5) table 5 "5. $S5_PUBS concurrent HTTP publishers (1 request in flight each), $(num $S5_SUBS) subscribers, ${S5_SECONDS} s"
 	   row 5 publishes med int "acknowledged publishes/s" ">= 10,000"
 	   row 5 pub_p50 med ms "publish round trip p50 (ms)" ""
 	   row 5 pub_p99 med ms "publish round trip p99 (ms)" ""
@@ -783,7 +892,7 @@ for s in $SCENARIOS; do
 	   row 5 dups max int "duplicates (worst pass)" "0" 
 	   row 5 cpu_backend med sec "server CPU s (backend, nginx worker, baseline)" ""
 	   row 5 cpu_proxy med sec "lighttpd CPU s" "" ;;
-	6) table "6. $S6_SUBS subscribers dropping at random (P = $S6_DROP per event), $(num $S6_EVENTS) events"
+	6) table 6 "6. $S6_SUBS subscribers dropping at random (P = $S6_DROP per event), $(num $S6_EVENTS) events"
 	   row 6 finish med s "time to finish (s)" "<= 12"
 	   row 6 missing max int "missing (worst pass)" "0 (exactly once)"
 	   row 6 dups max int "duplicates (worst pass)" "0 (exactly once)"
@@ -793,6 +902,7 @@ for s in $SCENARIOS; do
 	   row 6 cpu_backend med sec "server CPU s (backend, nginx worker, baseline)" ""
 	   row 6 cpu_proxy med sec "lighttpd CPU s" "" ;;
 	esac
+	[ "$s" = "$LAST_WS" ] && ws_table
 done
 
 MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -821,6 +931,16 @@ CMD="make bench${QUICK:+ QUICK=$QUICK}"
 	echo "nchan: tests/bench/nchan.sh (one worker, EventSource, buffer 1.1 M"
 	echo "messages, no expiry); it resumes from Last-Event-ID, its replay"
 	echo "scenario uses nchan_subscriber_first_message oldest."
+	if has ssereplay-ws; then
+		echo
+		echo "ssereplay WebSocket: the same backend, lighttpd and publisher,"
+		echo "with the subscribers on \`/ws?topic=T\` (lighttpd mod_proxy with"
+		echo "the upgrade header, conf/lighttpd.conf), one unmasked text frame"
+		echo "of JSON per event, in scenarios $(echo $WS_SCENARIOS | tr ' ' ,)."
+		echo "Bytes/event on the wire: every byte the load client read from its"
+		echo "sockets (response head, chunk or frame headers, keepalives,"
+		echo "pings) divided by the events it received."
+	fi
 	cat "$OUT"
 	if [ ${#NOTES[@]} -gt 0 ]; then
 		echo
