@@ -23,7 +23,10 @@
 #include "serve.h"
 #include "wsserve.h"
 
-#define LISTEN_BACKLOG	1024
+/* A reconnect storm connects thousands at once: a short backlog makes
+ * lighttpd answer 500 (connect, then ENOTCONN). The kernel caps it at
+ * net.core.somaxconn. */
+#define LISTEN_BACKLOG	4096
 
 static int
 listen_unix(const char *path, char *err, size_t errsz)

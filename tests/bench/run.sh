@@ -100,7 +100,7 @@ note() { NOTES+=("$*"); }
 ulimit -Hn 1048576 2>/dev/null || ulimit -Hn 200000 2>/dev/null || true
 ulimit -Sn "$(ulimit -Hn)" 2>/dev/null || true
 NOFILE=$(ulimit -n)
-LT_MAXFDS=$(( NOFILE < 65536 ? NOFILE : 65536 ))
+LT_MAXFDS=$(( NOFILE < 65535 ? NOFILE : 65535 ))	# 65536 reads as "unset" in lighttpd 1.4.69
 LT_MAXCONNS=$(( LT_MAXFDS / 2 ))
 # lighttpd stops accepting at 90 % of server.max-fds ("sockets disabled,
 # out-of-fds"), so 10,000 streams need a limit of about 22,500.
