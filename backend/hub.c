@@ -558,13 +558,37 @@ ws_io_send(void *arg, const void *buf, size_t len)
 }
 
 static void
-ws_reply_error(struct wsub *w, const char *reason)
+ws_send_error(struct wsub *w, const char *reason)
 {
 	char	 out[512];
 	ssize_t	 n;
 
 	if ((n = wsmsg_error(out, sizeof(out), reason)) > 0)
 		wsconn_queue_text(w->conn, out, (size_t)n);
+}
+
+/*
+ * Refuse a message (reason: static text). Answers go in the order the
+ * messages came: behind publishes still being committed, a refusal waits
+ * its turn in the publisher's queue.
+ */
+static void
+ws_reply_error(struct wsub *w, const char *reason)
+{
+	struct pubjob *job;
+
+	if (w->inflight == 0 || w->h->publisher == NULL) {
+		ws_send_error(w, reason);
+		return;
+	}
+	if ((job = calloc(1, sizeof(*job))) == NULL) {
+		ws_send_error(w, reason);	/* out of order, but said */
+		return;
+	}
+	job->refusal = reason;
+	job->owner = w;
+	w->inflight++;
+	asyncpub_submit(w->h->publisher, job);
 }
 
 static int
@@ -594,6 +618,13 @@ ws_on_text(void *arg, const char *msg, size_t len)
 		return;
 	if (h->publisher == NULL) {
 		ws_reply_error(w, "publishing is not available here");
+		return;
+	}
+	/* Refusals wait in order behind publishes (ws_reply_error), so a
+	 * client that never waits for answers is stopped here. */
+	if (w->inflight >= 2 * WS_INFLIGHT_MAX) {
+		wsconn_close(w->conn, 1008, "too many messages waiting for"
+		    " their answer");
 		return;
 	}
 	if (w->inflight >= WS_INFLIGHT_MAX) {
@@ -759,7 +790,9 @@ ws_take_done(struct hub *h)
 		w = job->owner;
 		w->inflight--;
 		if (w->s != NULL && !w->s->dead) {
-			if (job->ok) {
+			if (job->refusal != NULL)
+				ws_send_error(w, job->refusal);
+			else if (job->ok) {
 				eventid_format(id, sizeof(id),
 				    evlog_epoch(h->log), job->seq);
 				n = wsmsg_ack(out, sizeof(out), id);
@@ -768,7 +801,7 @@ ws_take_done(struct hub *h)
 					    (size_t)n);
 				METRIC_ADD(ws_acked, 1);
 			} else
-				ws_reply_error(w, "the event could not be"
+				ws_send_error(w, "the event could not be"
 				    " stored; try again");
 			ws_service(h, w->s);
 		}
