@@ -25,27 +25,35 @@ struct asyncpub {
 	int			 ok[COMMIT_BATCH_MAX];
 };
 
-/* Commit one list (at most COMMIT_BATCH_MAX jobs at a time). */
+/* Commit one list, COMMIT_BATCH_MAX jobs at a time; refusals pass. */
 static void
 commit_list(struct asyncpub *p, struct pubjob *list)
 {
-	struct pubjob	*j, *first;
-	size_t		 n, i;
+	struct pubjob	*j, *first, *last;
+	size_t		 n, i, k;
 
 	while (list != NULL) {
-		first = list;
-		for (n = 0, j = list; j != NULL && n < COMMIT_BATCH_MAX;
-		    j = j->next)
-			p->reqs[n++] = &j->req;
-		committer_publish_many(p->com, p->reqs, n, p->seqs, p->ok);
-		for (i = 0, j = first; i < n; i++) {
+		first = last = list;
+		for (k = 0, n = 0, j = list; j != NULL && k < COMMIT_BATCH_MAX;
+		    j = j->next, k++) {
+			if (j->refusal == NULL)
+				p->reqs[n++] = &j->req;
+			last = j;
+		}
+		list = last->next;
+		last->next = NULL;
+		if (n > 0)
+			committer_publish_many(p->com, p->reqs, n, p->seqs,
+			    p->ok);
+		for (i = 0, j = first; j != NULL; j = j->next) {
+			if (j->refusal != NULL) {
+				j->ok = 0;
+				j->seq = 0;
+				continue;
+			}
 			j->ok = p->ok[i];
 			j->seq = p->seqs[i];
-			if (i + 1 == n) {
-				list = j->next;
-				j->next = NULL;
-			} else
-				j = j->next;
+			i++;
 		}
 		p->done(p->arg, first);
 	}

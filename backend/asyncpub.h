@@ -4,7 +4,8 @@
  * thread takes everything queued at once, commits it through the group
  * committer (one wait for the lot, so a burst shares transactions), and
  * hands the finished jobs back through the done callback in the order
- * they were submitted.
+ * they were submitted. A job with a refusal is not committed; it only
+ * keeps its place in that order.
  */
 #ifndef SSEREPLAY_ASYNCPUB_H
 #define SSEREPLAY_ASYNCPUB_H
@@ -18,6 +19,9 @@ struct committer;
 
 struct pubjob {
 	struct publish_req	 req;	/* the submitter's, untouched here */
+	/* Not to be committed: only to come back in its place in the
+	 * order, so that a refusal does not overtake earlier publishes. */
+	const char		*refusal;
 	void			*owner;	/* the submitter's, untouched here */
 	int			 ok;	/* set before done: committed */
 	uint64_t		 seq;	/* set before done: its id */

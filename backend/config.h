@@ -74,8 +74,10 @@ struct config {
 	int		nats_discover;			/* nats_discover: servers the cluster names */
 };
 
-/* The largest WebSocket message accepted (ws_max_message, or room for an
- * event of max_event_size with JSON escaping and framing). */
+/* The largest WebSocket message accepted: ws_max_message, or twice
+ * max_event_size plus BODY_OVERHEAD_MAX (enough for text; data made only
+ * of control characters, 6 bytes each escaped, may need a larger
+ * ws_max_message). */
 size_t config_ws_max_message(const struct config *cfg);
 
 /* Fill every field with its default (see bounds.h and conf/ssereplay.conf). */

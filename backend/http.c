@@ -407,17 +407,21 @@ parse_events_query(const char *query, struct stream_req *s, char *token,
 			s->has_resume = 1;
 			memcpy(s->resume_raw, value, vlen + 1);
 		} else if (strcmp(name, "access_token") == 0 && nlen == 12) {
+			/* A NUL would cut the token short where it is
+			 * compared: "secret%00junk" must not pass. */
 			if (vlen == 0 || vlen > ACCESS_TOKEN_MAX ||
-			    access[0] != '\0') {
-				*reason = "access_token: given twice, empty or"
-				    " too long";
+			    access[0] != '\0' || memchr(value, '\0', vlen)) {
+				*reason = "access_token: given twice, empty, too"
+				    " long or with a NUL";
 				return -1;
 			}
 			memcpy(access, value, vlen + 1);
 		} else if (token != NULL && strcmp(name, "token") == 0 &&
 		    nlen == 5) {
-			if (vlen == 0 || vlen > TOKEN_MAX || token[0] != '\0') {
-				*reason = "token: given twice, empty or too long";
+			if (vlen == 0 || vlen > TOKEN_MAX || token[0] != '\0' ||
+			    memchr(value, '\0', vlen)) {
+				*reason = "token: given twice, empty, too long or"
+				    " with a NUL";
 				return -1;
 			}
 			memcpy(token, value, vlen + 1);
@@ -577,8 +581,7 @@ http_ws_begin(const struct http_ctx *ctx, const struct ws_handshake *hs,
 	origin_ok = hs->origin[0] == '\0' ||
 	    strcasecmp(origin_host(hs->origin), hs->host) == 0;
 	for (i = 0; !origin_ok && i < ctx->cfg->norigins; i++)
-		origin_ok = strcmp(ctx->cfg->origins[i], hs->origin) == 0 ||
-		    strcmp(ctx->cfg->origins[i], "*") == 0;
+		origin_ok = strcmp(ctx->cfg->origins[i], hs->origin) == 0;
 	if (!origin_ok) {
 		http_error(resp, 403, "origin not allowed (not this site and"
 		    " not in cors_origin)");
@@ -597,8 +600,9 @@ http_ws_begin(const struct http_ctx *ctx, const struct ws_handshake *hs,
 		len = strlen(token);
 	}
 	if (hs->authorization[0] != '\0' && tok == NULL) {
-		http_error(resp, 401, "Authorization must use the Bearer"
-		    " scheme");
+		http_error(resp, 401, strncasecmp(hs->authorization,
+		    "Bearer ", 7) == 0 ? "empty Bearer token" :
+		    "Authorization must use the Bearer scheme");
 		return HTTP_RESPOND;
 	}
 	if (tok != NULL) {

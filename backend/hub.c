@@ -26,6 +26,7 @@
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -117,6 +118,7 @@ struct sub {
 	uint8_t		 graceful;	/* send END_REQUEST when closing */
 	uint8_t		 queued;	/* on the run list */
 	uint8_t		 want_out;	/* EPOLLOUT registered */
+	uint8_t		 probe_ok;	/* SIOCOUTQ tells the drain (below) */
 	uint32_t	 idx;		/* in hub->subs */
 	uint64_t	 cursor;	/* last seq sent or skipped */
 	uint64_t	 tail_pos;	/* LIVE: next tail entry to look at */
@@ -556,13 +558,37 @@ ws_io_send(void *arg, const void *buf, size_t len)
 }
 
 static void
-ws_reply_error(struct wsub *w, const char *reason)
+ws_send_error(struct wsub *w, const char *reason)
 {
 	char	 out[512];
 	ssize_t	 n;
 
 	if ((n = wsmsg_error(out, sizeof(out), reason)) > 0)
 		wsconn_queue_text(w->conn, out, (size_t)n);
+}
+
+/*
+ * Refuse a message (reason: static text). Answers go in the order the
+ * messages came: behind publishes still being committed, a refusal waits
+ * its turn in the publisher's queue.
+ */
+static void
+ws_reply_error(struct wsub *w, const char *reason)
+{
+	struct pubjob *job;
+
+	if (w->inflight == 0 || w->h->publisher == NULL) {
+		ws_send_error(w, reason);
+		return;
+	}
+	if ((job = calloc(1, sizeof(*job))) == NULL) {
+		ws_send_error(w, reason);	/* out of order, but said */
+		return;
+	}
+	job->refusal = reason;
+	job->owner = w;
+	w->inflight++;
+	asyncpub_submit(w->h->publisher, job);
 }
 
 static int
@@ -592,6 +618,13 @@ ws_on_text(void *arg, const char *msg, size_t len)
 		return;
 	if (h->publisher == NULL) {
 		ws_reply_error(w, "publishing is not available here");
+		return;
+	}
+	/* Refusals wait in order behind publishes (ws_reply_error), so a
+	 * client that never waits for answers is stopped here. */
+	if (w->inflight >= 2 * WS_INFLIGHT_MAX) {
+		wsconn_close(w->conn, 1008, "too many messages waiting for"
+		    " their answer");
 		return;
 	}
 	if (w->inflight >= WS_INFLIGHT_MAX) {
@@ -757,7 +790,9 @@ ws_take_done(struct hub *h)
 		w = job->owner;
 		w->inflight--;
 		if (w->s != NULL && !w->s->dead) {
-			if (job->ok) {
+			if (job->refusal != NULL)
+				ws_send_error(w, job->refusal);
+			else if (job->ok) {
 				eventid_format(id, sizeof(id),
 				    logdrv_epoch(h->log), job->seq);
 				n = wsmsg_ack(out, sizeof(out), id);
@@ -766,7 +801,7 @@ ws_take_done(struct hub *h)
 					    (size_t)n);
 				METRIC_ADD(ws_acked, 1);
 			} else
-				ws_reply_error(w, "the event could not be"
+				ws_send_error(w, "the event could not be"
 				    " stored; try again");
 			ws_service(h, w->s);
 		}
@@ -1193,6 +1228,16 @@ sub_start(struct hub *h, struct sub *s, const struct stream_req *req)
 	return 0;
 }
 
+static int
+is_unix_socket(int fd)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+
+	return getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    ss.ss_family == AF_UNIX;
+}
+
 static const struct wsconn_io ws_io = {
 	ws_io_recv, ws_io_send, ws_on_text
 };
@@ -1244,6 +1289,13 @@ adopt_one(struct hub *h, struct handoff *ho)
 		    &ws_io, s->w) == -1)
 			goto fail;
 	}
+	/* The drain probe: a web server's connection (FastCGI, or the
+	 * proxied WebSocket tunnel on a Unix socket) reads as fast as it can
+	 * pass bytes on, so what it has not read is what it has not taken.
+	 * On TCP, SIOCOUTQ also counts bytes merely unacknowledged, and a
+	 * direct WebSocket client's network would set the pace: not probed. */
+	s->probe_ok = s->framing == FRAMING_FCGI ||
+	    (s->framing == FRAMING_WS && is_unix_socket(s->fd));
 	memset(&ev, 0, sizeof(ev));
 	ev.events = s->framing != FRAMING_RAW ? EPOLLIN | EPOLLRDHUP : 0;
 	ev.data.ptr = s;
@@ -1360,7 +1412,7 @@ fanout(struct hub *h, int64_t now)
 	for (i = h->passes++ % step; i < h->nsubs &&
 	    h->nprobes < FANOUT_PROBES; i += step) {
 		s = h->subs[i];
-		if (!s->dead && s->framing == FRAMING_FCGI)
+		if (!s->dead && s->probe_ok)
 			h->probes[h->nprobes++] = s;
 	}
 	drop_slow(h, now);

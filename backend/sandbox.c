@@ -122,12 +122,24 @@ static const int allowed[] = {
 	SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(exit),
 	SCMP_SYS(exit_group), SCMP_SYS(eventfd2),
 };
+
+/*
+ * With log = jetstream, nats.c reconnects (a new socket, a name lookup
+ * through /etc/hosts or DNS) and starts threads (a reconnect thread, a
+ * new reader after a reconnect) whenever the connection drops.
+ */
+static const int allowed_net[] = {
+	SCMP_SYS(socket), SCMP_SYS(connect), SCMP_SYS(bind),
+	SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(uname),
+	SCMP_SYS(pipe2), SCMP_SYS(sched_getaffinity),
+};
 #endif
 
 int
-sandbox_seccomp(char *err, size_t errsz)
+sandbox_seccomp(int network_client, char *err, size_t errsz)
 {
 #ifdef NO_SECCOMP
+	(void)network_client;
 	(void)err;
 	(void)errsz;
 	return 0;
@@ -142,6 +154,11 @@ sandbox_seccomp(char *err, size_t errsz)
 	}
 	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i],
+		    0)) != 0)
+			goto fail;
+	for (i = 0; network_client &&
+	    i < sizeof(allowed_net) / sizeof(allowed_net[0]); i++)
+		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed_net[i],
 		    0)) != 0)
 			goto fail;
 	/* Every thread, now: they all run already. */

@@ -27,9 +27,12 @@
 int sandbox_drop_root(const char *user, const char *const *paths, char *err,
     size_t errsz);
 
-/* Install the system call filter on every thread. 0 (also when compiled
+/* Install the system call filter on every thread. network_client: the
+ * log is a network service (log = jetstream) whose client library
+ * connects, reconnects and starts threads at any time, so socket,
+ * connect and thread creation stay allowed too. 0 (also when compiled
  * out), or -1 with a message in err. */
-int sandbox_seccomp(char *err, size_t errsz);
+int sandbox_seccomp(int network_client, char *err, size_t errsz);
 
 /* 1 if this build can filter system calls. */
 int sandbox_seccomp_available(void);

@@ -19,10 +19,14 @@
 #include "http.h"
 #include "hub.h"
 #include "log.h"
+#include "sandbox.h"
 #include "serve.h"
 #include "wsserve.h"
 
-#define LISTEN_BACKLOG	1024
+/* A reconnect storm connects thousands at once: a short backlog makes
+ * lighttpd answer 500 (connect, then ENOTCONN). The kernel caps it at
+ * net.core.somaxconn. */
+#define LISTEN_BACKLOG	4096
 
 static int
 listen_unix(const char *path, char *err, size_t errsz)
@@ -186,6 +190,29 @@ publish_via_committer(void *arg, const struct publish_req *req, uint64_t *seq)
 	return committer_publish(arg, req, seq);
 }
 
+/* Started as root: hand the log and our sockets to `user`, then drop. */
+static int
+drop_root(const struct config *cfg, int inherited, char *err, size_t errsz)
+{
+	char		 wal[PATH_MAX + 8], shm[PATH_MAX + 8];
+	const char	*paths[6];
+	int		 n = 0;
+
+	snprintf(wal, sizeof(wal), "%s-wal", cfg->db);
+	snprintf(shm, sizeof(shm), "%s-shm", cfg->db);
+	if (cfg->log == LOG_SQLITE) {
+		paths[n++] = cfg->db;
+		paths[n++] = wal;
+		paths[n++] = shm;
+	}
+	if (!inherited && strncmp(cfg->listen, "unix:", 5) == 0)
+		paths[n++] = cfg->listen + 5;
+	if (strncmp(cfg->ws, "unix:", 5) == 0)
+		paths[n++] = cfg->ws + 5;
+	paths[n] = NULL;
+	return sandbox_drop_root(cfg->user, paths, err, errsz);
+}
+
 static void
 disconnect_via_hub(void *arg)
 {
@@ -231,6 +258,10 @@ serve_run(const struct config *cfg, int listen_fd, int inherited)
 		    sizeof(err))) == -1)
 			goto fail;
 		ws_made = 1;
+	}
+	if (drop_root(cfg, inherited, err, sizeof(err)) == -1)
+		goto fail;
+	if (ws_fd != -1) {
 		if (asyncpub_start(&pub, com, hub_publish_done, hub, err,
 		    sizeof(err)) == -1)
 			goto fail;
@@ -263,13 +294,19 @@ serve_run(const struct config *cfg, int listen_fd, int inherited)
 			goto fail;
 	}
 
-	log_info("serving %s%s%s, log %s%s%s (epoch %s), %d workers",
+	/* Every thread runs: from here on, only the calls they make. */
+	if (cfg->sandbox && sandbox_seccomp(cfg->log == LOG_JETSTREAM, err,
+	    sizeof(err)) == -1)
+		goto fail;
+	log_info("serving %s%s%s, log %s%s%s (epoch %s), %d workers%s",
 	    inherited ? "the inherited socket" : cfg->listen,
 	    ws != NULL ? ", WebSocket on " : "", ws != NULL ? cfg->ws : "",
 	    cfg->log == LOG_JETSTREAM ? "JetStream stream " : "",
 	    cfg->log == LOG_JETSTREAM ? cfg->nats_stream : cfg->db,
 	    cfg->log == LOG_JETSTREAM ? " via NATS" : "",
-	    ctx.epoch, cfg->workers);
+	    ctx.epoch, cfg->workers,
+	    cfg->sandbox && sandbox_seccomp_available() ?
+	    ", system calls filtered" : "");
 	if (sigwait(&set, &sig) != 0)
 		sig = SIGTERM;
 	log_info("%s: stopping", strsignal(sig));

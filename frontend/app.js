@@ -2,11 +2,13 @@
 // publishing from each, going offline, dropping every connection on the
 // server, and a table of what was measured. State lives in PaneStats
 // (stats.js); this file wires the connections, the buttons and the screen.
+// The private-topic card below the panes is private.js.
 import { PaneStats, quantile } from './stats.js';
 import { SseClient } from './sse.js';
 import { WsClient } from './ws.js';
 import { httpPublish, burst, HttpError } from './httppublish.js';
 import { renderTimeline, renderChart, renderRecent, fmtMs, fmtInt } from './view.js';
+import { startPrivateCard, model as privateModel } from './private.js';
 
 const TOPIC = 'demo';
 // The demo config's admin token for POST /disconnect (public, demo only).
@@ -313,6 +315,7 @@ async function startPosition() {
 const panes = {};
 
 async function main() {
+  startPrivateCard();
   const resume = await startPosition();
   panes.sse = new Pane('sse', SseClient, resume);
   panes.ws = new Pane('ws', WsClient, resume);
@@ -334,4 +337,4 @@ async function main() {
 }
 
 // For the browser test (tests/browser/run.mjs).
-window.ssereplayDemo = { panes, published, ready: main() };
+window.ssereplayDemo = { panes, published, private: privateModel, ready: main() };

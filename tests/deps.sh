@@ -6,7 +6,8 @@ set -eu
 
 PACKAGES="gcc make clang libc6-dev libfcgi-dev libsqlite3-dev libcmocka-dev
 libjansson-dev lighttpd lighttpd-mod-openssl spawn-fcgi curl python3 apache2
-libapache2-mod-fcgid libwslay-dev libssl-dev chromium libnats-dev nats-server
+libapache2-mod-fcgid libwslay-dev libssl-dev libseccomp-dev chromium
+libnats-dev nats-server
 openssl $*"
 # Node.js runs the WebSocket client tests (npm `ws`) and drives chromium
 # (npm `playwright-core`): Debian's packages unless a node is already there.

@@ -30,6 +30,30 @@
  * headers (so a publisher can start), -O FILE gets one CSV line per
  * connection, -E FILE one line per dispatched event (conn, type, id, data
  * with \n escaped): the parser's self-test (selftest.py) reads it.
+ *
+ * -W speaks WebSocket (RFC 6455) instead, to ssereplay's /ws: the request
+ * is the opening handshake (§4.1: Upgrade, Connection, Sec-WebSocket-Key of
+ * 16 random bytes, version 13; no Origin, as a non-browser client), the
+ * answer must be 101, and then every text message is one event
+ *     {"id":"ID","topic":"T","event":"E","data":"D"}
+ * or a gap {"id":"ID","gap":{...}}, found by a scan for those keys in the
+ * server's field order (a bench client, not a JSON parser; the data string
+ * is unescaped per RFC 8259). The data and the id then go through the very
+ * checks of the SSE mode. Frames are parsed incrementally (§5.2: headers
+ * and payloads split across reads, 7/16/64-bit lengths), fragmented
+ * messages with control frames between their fragments are joined, a ping
+ * is answered with a masked pong carrying its payload (§5.5.2), a close
+ * with a masked close echoing its code (§5.5.1), and then the connection
+ * resumes like an SSE one, with lastEventId in the query (a lastEventId
+ * already in -u, or -L, is the first connection's). A masked server frame,
+ * reserved bits, an unknown opcode or a bad fragment sequence is a protocol
+ * error: counted as bad data, the connection is dropped and resumed.
+ * Deliberately omitted: Sec-WebSocket-Accept is not verified (it needs
+ * SHA-1, and the server here is ours), extensions are never offered.
+ *
+ * In both modes bytes= counts every byte read from the sockets (headers,
+ * framing, keepalives: what the wire carried) and bytes_per_event divides
+ * it by the events delivered.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -65,9 +89,16 @@
 #define TYPE_MAX	64
 #define MAXTHREADS	16
 #define ERR_DELAY_US	200000
+#define WS_CTL_MAX	125		/* RFC 6455 §5.5 */
+#define WS_HDR_MAX	14		/* 2 + 8 length + 4 mask */
 
 enum cstate { C_IDLE, C_CONNECTING, C_HEADERS, C_BODY, C_DONE };
 enum chstate { CH_SIZE, CH_EXT, CH_DATA, CH_CRLF, CH_END };
+enum wsstate { WS_HDR, WS_PAYLOAD };
+enum wsop {
+	WS_CONT = 0x0, WS_TEXT = 0x1, WS_BINARY = 0x2,
+	WS_CLOSE = 0x8, WS_PING = 0x9, WS_PONG = 0xA
+};
 
 struct conn {
 	int		 fd;
@@ -84,7 +115,15 @@ struct conn {
 	uint8_t		 idlen;
 	uint8_t		 lastidlen;
 	uint8_t		 failed;
-	uint64_t	 crem;
+	uint8_t		 wsst;		/* -W: enum wsstate */
+	uint8_t		 wsop;		/* opcode of the frame being read */
+	uint8_t		 wsfin;
+	uint8_t		 wsmsg;		/* opcode of a fragmented message, or 0 */
+	uint8_t		 wshlen;
+	uint8_t		 ctllen;
+	uint8_t		 wsh[WS_HDR_MAX];
+	char		 ctl[WS_CTL_MAX];
+	uint64_t	 crem;		/* chunk or frame payload left */
 	uint64_t	 reconnect_at;	/* monotonic us */
 	char		*hdr;
 	uint32_t	 hlen;
@@ -105,8 +144,9 @@ struct stats {
 	uint64_t	events, uniq, dups, gaps, id_dups, id_gaps, id_checked;
 	uint64_t	srv_gaps, other, comments, bad_data, bytes, reconnects;
 	uint64_t	drops, http_errors, conn_errors, eofs, failed, retry_ms;
-	uint64_t	chunks;
+	uint64_t	chunks, reads, ws_pings, ws_closes;
 	uint64_t	t_first, t_last;
+	int		ws_close_code;	/* the last close code received */
 };
 
 struct worker {
@@ -137,6 +177,7 @@ static struct {
 	double		 drop_p;
 	int		 reconnect;
 	int		 idcheck;
+	int		 ws;
 	int		 threads;
 	uint32_t	 max_connecting;
 	const char	*first_id;
@@ -206,6 +247,10 @@ conn_reset_stream(struct conn *c)
 	c->llen = 0;
 	c->dlen = 0;
 	c->typelen = 0;
+	c->wsst = WS_HDR;
+	c->wshlen = 0;
+	c->wsmsg = 0;
+	c->ctllen = 0;
 	/* Like browsers: the new stream's id buffer starts from the last id. */
 	memcpy(c->idbuf, c->lastid, c->lastidlen);
 	c->idlen = c->lastidlen;
@@ -296,6 +341,60 @@ conn_start(struct worker *w, struct conn *c)
 	}
 }
 
+/* RFC 4648 base64 of n bytes into out (4 * ceil(n / 3) + 1 bytes). */
+static void
+base64(char *out, const unsigned char *in, size_t n)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i;
+	uint32_t v;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		*out++ = tab[v >> 18];
+		*out++ = tab[(v >> 12) & 63];
+		*out++ = tab[(v >> 6) & 63];
+		*out++ = tab[v & 63];
+	}
+	if (i < n) {
+		v = (uint32_t)in[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)in[i + 1] << 8;
+		*out++ = tab[v >> 18];
+		*out++ = tab[(v >> 12) & 63];
+		*out++ = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+		*out++ = '=';
+	}
+	*out = '\0';
+}
+
+/*
+ * The WebSocket opening handshake (RFC 6455 §4.1) for o.path plus the
+ * resume point lei (may be NULL), as a query parameter: /ws has no header
+ * for it. Ids are <hex>-<n> or digits, so they need no escaping.
+ */
+static int
+ws_request(struct worker *w, char *req, size_t size, const char *lei)
+{
+	unsigned char nonce[16];
+	char key[25];
+	uint64_t r;
+	int i;
+
+	for (i = 0; i < 16; i += 8) {
+		r = rng_next(&w->rng);
+		memcpy(nonce + i, &r, 8);
+	}
+	base64(key, nonce, sizeof(nonce));
+	return snprintf(req, size,
+	    "GET %s%s%s%s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
+	    "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+	    "Sec-WebSocket-Version: 13\r\n\r\n", o.path,
+	    lei ? (strchr(o.path, '?') ? "&" : "?") : "",
+	    lei ? "lastEventId=" : "", lei ? lei : "", o.host, o.port, key);
+}
+
 static void
 conn_send_request(struct worker *w, struct conn *c)
 {
@@ -314,10 +413,15 @@ conn_send_request(struct worker *w, struct conn *c)
 		lei = c->lastid;
 	else if (c->reconnects == 0 && o.first_id != NULL)
 		lei = o.first_id;
-	n = snprintf(req, sizeof(req),
-	    "GET %s HTTP/1.1\r\nHost: %s:%d\r\nAccept: text/event-stream\r\n"
-	    "Cache-Control: no-cache\r\n%s%s%s\r\n", o.path, o.host, o.port,
-	    lei ? "Last-Event-ID: " : "", lei ? lei : "", lei ? "\r\n" : "");
+	if (o.ws)
+		n = ws_request(w, req, sizeof(req), lei);
+	else
+		n = snprintf(req, sizeof(req),
+		    "GET %s HTTP/1.1\r\nHost: %s:%d\r\n"
+		    "Accept: text/event-stream\r\n"
+		    "Cache-Control: no-cache\r\n%s%s%s\r\n", o.path, o.host,
+		    o.port, lei ? "Last-Event-ID: " : "", lei ? lei : "",
+		    lei ? "\r\n" : "");
 	if (n <= 0 || (size_t)n >= sizeof(req) ||
 	    send(c->fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
 		w->st.conn_errors++;
@@ -444,16 +548,17 @@ on_message(struct worker *w, struct conn *c, const char *d, size_t n)
 
 /* -E: one line per dispatched event: conn, type, last event id, data. */
 static void
-dump_event(const struct conn *c)
+dump_event(const struct conn *c, const char *type, size_t typelen,
+    const char *d, size_t n)
 {
-	uint32_t i;
+	size_t i;
 
 	pthread_mutex_lock(&dump_mu);
 	fprintf(dumpf, "%u\t%.*s\t%.*s\t", c->idx,
-	    c->typelen ? (int)c->typelen : 7, c->typelen ? c->type : "message",
+	    typelen ? (int)typelen : 7, typelen ? type : "message",
 	    (int)c->lastidlen, c->lastid);
-	for (i = 0; i < c->dlen; i++) {
-		unsigned char ch = (unsigned char)c->data[i];
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)d[i];
 
 		if (ch == '\n')
 			fputs("\\n", dumpf);
@@ -468,6 +573,26 @@ dump_event(const struct conn *c)
 	pthread_mutex_unlock(&dump_mu);
 }
 
+/*
+ * An event either mode dispatched: its type (empty: "message") and data;
+ * c->idbuf and c->lastid hold its id. Returns -1 when the connection went
+ * away.
+ */
+static int
+deliver(struct worker *w, struct conn *c, const char *type, size_t typelen,
+    const char *d, size_t n)
+{
+	if (dumpf != NULL)
+		dump_event(c, type, typelen, d, n);
+	if (typelen == 0 || (typelen == 7 && memcmp(type, "message", 7) == 0))
+		return on_message(w, c, d, n);
+	if (typelen == 3 && memcmp(type, "gap", 3) == 0)
+		w->st.srv_gaps++;
+	else
+		w->st.other++;
+	return 0;
+}
+
 static int
 dispatch(struct worker *w, struct conn *c)
 {
@@ -478,17 +603,8 @@ dispatch(struct worker *w, struct conn *c)
 		return 0;
 	}
 	c->dlen--;			/* the data buffer's last LF */
-	if (dumpf != NULL)
-		dump_event(c);
-	if (c->typelen == 0 ||
-	    (c->typelen == 7 && memcmp(c->type, "message", 7) == 0)) {
-		if (on_message(w, c, c->data, c->dlen) < 0)
-			return -1;
-	} else if (c->typelen == 3 && memcmp(c->type, "gap", 3) == 0) {
-		w->st.srv_gaps++;
-	} else {
-		w->st.other++;
-	}
+	if (deliver(w, c, c->type, c->typelen, c->data, c->dlen) < 0)
+		return -1;
 	c->dlen = 0;
 	c->typelen = 0;
 	return 0;
@@ -637,14 +753,19 @@ hexval(char ch)
 	return -1;
 }
 
-/* Chunked transfer decoding. Returns -1 when the connection went away. */
+static int ws_feed(struct worker *w, struct conn *c, char *p, size_t n);
+
+/* Chunked transfer decoding (or -W: frames). Returns -1 when the
+ * connection went away. */
 static int
-body_feed(struct worker *w, struct conn *c, const char *p, size_t n)
+body_feed(struct worker *w, struct conn *c, char *p, size_t n)
 {
 	const char *lf;
 	size_t k;
 	int v;
 
+	if (o.ws)
+		return ws_feed(w, c, p, n);
 	if (!c->chunked)
 		return sse_feed(w, c, p, n);
 	while (n > 0) {
@@ -669,7 +790,7 @@ body_feed(struct worker *w, struct conn *c, const char *p, size_t n)
 			if (lf == NULL)
 				return 0;
 			n -= (size_t)(lf + 1 - p);
-			p = lf + 1;
+			p += lf + 1 - p;
 			if (c->crem == 0) {
 				/* last chunk: the server ended the stream */
 				c->cst = CH_END;
@@ -718,6 +839,379 @@ bad:
 	return -1;
 }
 
+/* ---- WebSocket (-W) ---------------------------------------------------- */
+
+#define WS_MSG_MAX	(64u << 20)	/* as grow(): a bench client gives up */
+
+/*
+ * Send one masked control frame (RFC 6455 §5.3: every client frame is
+ * masked). The client writes nothing else after the handshake, so the
+ * socket buffer takes these few bytes whole; if it does not, that is an
+ * error (-1), never half a frame on the wire.
+ */
+static int
+ws_send_control(struct worker *w, struct conn *c, unsigned op,
+    const char *pl, size_t n)
+{
+	unsigned char f[6 + WS_CTL_MAX];
+	uint64_t r = rng_next(&w->rng);
+	size_t i;
+
+	if (n > WS_CTL_MAX)
+		n = WS_CTL_MAX;
+	f[0] = (unsigned char)(0x80 | op);
+	f[1] = (unsigned char)(0x80 | n);
+	memcpy(f + 2, &r, 4);
+	for (i = 0; i < n; i++)
+		f[6 + i] = (unsigned char)pl[i] ^ f[2 + (i & 3)];
+	return send(c->fd, f, 6 + n, MSG_NOSIGNAL) == (ssize_t)(6 + n) ?
+	    0 : -1;
+}
+
+static int
+hex4(const char *s, uint32_t *out)
+{
+	uint32_t v = 0;
+	int i, d;
+
+	for (i = 0; i < 4; i++) {
+		if ((d = hexval(s[i])) < 0)
+			return -1;
+		v = v << 4 | (uint32_t)d;
+	}
+	*out = v;
+	return 0;
+}
+
+static char *
+utf8_put(char *out, uint32_t cp)
+{
+	if (cp >= 0xD800 && cp < 0xE000)
+		cp = 0xFFFD;			/* a lone surrogate */
+	if (cp < 0x80) {
+		*out++ = (char)cp;
+	} else if (cp < 0x800) {
+		*out++ = (char)(0xC0 | cp >> 6);
+		*out++ = (char)(0x80 | (cp & 0x3F));
+	} else if (cp < 0x10000) {
+		*out++ = (char)(0xE0 | cp >> 12);
+		*out++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+		*out++ = (char)(0x80 | (cp & 0x3F));
+	} else {
+		*out++ = (char)(0xF0 | cp >> 18);
+		*out++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+		*out++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+		*out++ = (char)(0x80 | (cp & 0x3F));
+	}
+	return out;
+}
+
+/*
+ * The JSON string (RFC 8259 §7) that starts at s, just after its opening
+ * quote, unescaped in place: no escape is shorter than what it stands for,
+ * so the output never overtakes the input. Sets *after past the closing
+ * quote. Returns the length, or -1 (not closed before lim, bad escape).
+ */
+static ssize_t
+json_string(char *s, const char *lim, const char **after)
+{
+	const char *i, *q, *bs;
+	char *out;
+	uint32_t cp, lo;
+
+	q = memchr(s, '"', (size_t)(lim - s));
+	if (q == NULL)
+		return -1;
+	bs = memchr(s, '\\', (size_t)(q - s));
+	if (bs == NULL) {			/* the usual case: no escape */
+		*after = q + 1;
+		return q - s;
+	}
+	out = s + (bs - s);
+	for (i = bs; i < lim && *i != '"'; ) {
+		if (*i != '\\') {
+			*out++ = *i++;
+			continue;
+		}
+		if (lim - i < 2)
+			return -1;
+		switch (i[1]) {
+		case '"': case '\\': case '/': *out++ = i[1]; break;
+		case 'b': *out++ = '\b'; break;
+		case 'f': *out++ = '\f'; break;
+		case 'n': *out++ = '\n'; break;
+		case 'r': *out++ = '\r'; break;
+		case 't': *out++ = '\t'; break;
+		case 'u':
+			if (lim - i < 6 || hex4(i + 2, &cp) < 0)
+				return -1;
+			i += 6;
+			if (cp >= 0xD800 && cp < 0xDC00 && lim - i >= 6 &&
+			    i[0] == '\\' && i[1] == 'u' && hex4(i + 2, &lo) == 0 &&
+			    lo >= 0xDC00 && lo < 0xE000) {
+				cp = 0x10000 + ((cp - 0xD800) << 10) +
+				    (lo - 0xDC00);
+				i += 6;
+			}
+			out = utf8_put(out, cp);
+			continue;
+		default:
+			return -1;
+		}
+		i += 2;
+	}
+	if (i >= lim)
+		return -1;
+	*after = i + 1;
+	return out - s;
+}
+
+/*
+ * One text message, in the server's field order:
+ *     {"id":"ID","topic":"T","event":"E","data":"D"}
+ *     {"id":"ID","gap":{"lastEventId":...,"firstAvailableId":...}}
+ * The id becomes the resume point (a gap's too, as in SSE), the gap goes
+ * on with its object as data, like SSE's "event: gap". Anything without an
+ * id first ({"ack":...}, {"error":...}) is counted as another event. m is
+ * modified (the data is unescaped in place). Returns -1 when the
+ * connection went away.
+ */
+static int
+ws_message(struct worker *w, struct conn *c, char *m, size_t n)
+{
+	static const char k_id[] = "{\"id\":\"", k_gap[] = ",\"gap\":",
+	    k_event[] = "\"event\":\"", k_data[] = "\"data\":\"";
+	const char *lim = m + n, *q, *type = "", *after;
+	char *p;
+	size_t idlen, typelen = 0;
+	ssize_t dlen;
+
+	if (n < sizeof(k_id) - 1 || memcmp(m, k_id, sizeof(k_id) - 1) != 0) {
+		w->st.other++;
+		return 0;
+	}
+	p = m + sizeof(k_id) - 1;
+	if ((q = memchr(p, '"', (size_t)(lim - p))) == NULL)
+		goto bad;
+	idlen = (size_t)(q - p);
+	if (idlen >= ID_MAX)
+		idlen = ID_MAX - 1;		/* longer ids are cut, as in SSE */
+	memcpy(c->idbuf, p, idlen);
+	memcpy(c->lastid, p, idlen);
+	c->idlen = c->lastidlen = (uint8_t)idlen;
+	p += q + 1 - p;
+	if ((size_t)(lim - p) > sizeof(k_gap) - 1 &&
+	    memcmp(p, k_gap, sizeof(k_gap) - 1) == 0) {
+		p += sizeof(k_gap) - 1;
+		return deliver(w, c, "gap", 3, p,
+		    (size_t)(lim - p) - (lim[-1] == '}'));
+	}
+	/* Topics and event names cannot hold a quote: the first match of a
+	 * key is the key. */
+	q = memmem(p, (size_t)(lim - p), k_event, sizeof(k_event) - 1);
+	if (q != NULL) {
+		type = q + sizeof(k_event) - 1;
+		if ((q = memchr(type, '"', (size_t)(lim - type))) == NULL)
+			goto bad;
+		typelen = (size_t)(q - type);
+		if (typelen >= TYPE_MAX)
+			typelen = TYPE_MAX - 1;
+		p += q + 1 - p;
+	}
+	if ((q = memmem(p, (size_t)(lim - p), k_data, sizeof(k_data) - 1)) ==
+	    NULL)
+		goto bad;
+	p += q + sizeof(k_data) - 1 - p;
+	if ((dlen = json_string(p, lim, &after)) < 0)
+		goto bad;
+	return deliver(w, c, type, typelen, p, (size_t)dlen);
+bad:
+	w->st.bad_data++;
+	return 0;
+}
+
+/* Header bytes the frame starting with h[0], h[1] has (RFC 6455 §5.2). */
+static size_t
+ws_hdr_size(const uint8_t *h)
+{
+	size_t len7 = h[1] & 0x7F;
+
+	return 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) +
+	    (h[1] & 0x80 ? 4 : 0);
+}
+
+/* A complete frame header in c->wsh: 0, or -1 for a protocol error. */
+static int
+ws_hdr_parse(struct conn *c)
+{
+	const uint8_t *h = c->wsh;
+	unsigned op = h[0] & 0x0F, len7 = h[1] & 0x7F;
+	uint64_t len = len7;
+	int i;
+
+	if (h[0] & 0x70)
+		return -1;	/* RSV1-3: no extension was negotiated */
+	if (h[1] & 0x80)
+		return -1;	/* §5.1: a server never masks */
+	if (len7 == 126) {
+		len = (uint64_t)h[2] << 8 | h[3];
+	} else if (len7 == 127) {
+		for (len = 0, i = 2; i < 10; i++)
+			len = len << 8 | h[i];
+	}
+	if (len > WS_MSG_MAX)
+		return -1;	/* also a 64-bit length with its top bit set */
+	c->wsfin = h[0] >> 7;
+	c->wsop = (uint8_t)op;
+	switch (op) {
+	case WS_CONT:
+		if (c->wsmsg == 0)
+			return -1;
+		break;
+	case WS_TEXT:
+	case WS_BINARY:
+		if (c->wsmsg != 0)
+			return -1;	/* a new message inside a fragmented one */
+		break;
+	case WS_CLOSE:
+	case WS_PING:
+	case WS_PONG:
+		if (!c->wsfin || len > WS_CTL_MAX)
+			return -1;	/* §5.5 */
+		break;
+	default:
+		return -1;
+	}
+	c->crem = len;
+	c->ctllen = 0;
+	return 0;
+}
+
+/* A complete data message. Returns -1 when the connection went away. */
+static int
+ws_data(struct worker *w, struct conn *c, unsigned op, char *m, size_t n)
+{
+	if (op == WS_TEXT)
+		return ws_message(w, c, m, n);
+	w->st.other++;			/* binary: not ours */
+	return 0;
+}
+
+/* The frame just read is complete. Returns -1 when the connection went
+ * away. */
+static int
+ws_frame_end(struct worker *w, struct conn *c)
+{
+	unsigned op;
+	int rc;
+
+	switch (c->wsop) {
+	case WS_PING:
+		w->st.ws_pings++;
+		if (ws_send_control(w, c, WS_PONG, c->ctl, c->ctllen) == 0)
+			return 0;
+		w->st.conn_errors++;
+		conn_lost(w, c, ERR_DELAY_US);
+		return -1;
+	case WS_PONG:
+		return 0;
+	case WS_CLOSE:
+		/* §5.5.1: answer with a close echoing the code, then resume
+		 * like an SSE stream the server ended. */
+		w->st.ws_closes++;
+		w->st.ws_close_code = c->ctllen >= 2 ?
+		    (uint8_t)c->ctl[0] << 8 | (uint8_t)c->ctl[1] : 1005;
+		(void)ws_send_control(w, c, WS_CLOSE, c->ctl,
+		    c->ctllen >= 2 ? 2 : 0);
+		w->st.eofs++;
+		conn_lost(w, c, 0);
+		return -1;
+	}
+	if (!c->wsfin) {
+		if (c->wsop != WS_CONT)
+			c->wsmsg = c->wsop;
+		return 0;
+	}
+	op = c->wsop == WS_CONT ? c->wsmsg : c->wsop;
+	c->wsmsg = 0;
+	rc = ws_data(w, c, op, c->data, c->dlen);
+	c->dlen = 0;
+	return rc;
+}
+
+/*
+ * Feed the bytes after the 101 to the frame parser. A whole unfragmented
+ * message within this read is used where it lies; anything split is
+ * gathered in c->data (messages) or c->ctl (control frames). Returns -1
+ * when the connection was closed or restarted meanwhile.
+ */
+static int
+ws_feed(struct worker *w, struct conn *c, char *p, size_t n)
+{
+	size_t k, need;
+	int rc;
+
+	while (n > 0) {
+		if (c->wsst == WS_HDR) {
+			need = c->wshlen < 2 ? 2 : ws_hdr_size(c->wsh);
+			while (c->wshlen < need && n > 0) {
+				c->wsh[c->wshlen++] = (uint8_t)*p++;
+				n--;
+				if (c->wshlen == 2)
+					need = ws_hdr_size(c->wsh);
+			}
+			if (c->wshlen < need)
+				return 0;
+			if (ws_hdr_parse(c) < 0)
+				goto bad;
+			c->wsst = WS_PAYLOAD;
+			if (c->crem > 0)
+				continue;
+		} else {
+			k = n < c->crem ? n : (size_t)c->crem;
+			if (c->wsop >= WS_CLOSE) {
+				memcpy(c->ctl + c->ctllen, p, k);
+				c->ctllen = (uint8_t)(c->ctllen + k);
+			} else if (c->wsfin && c->wsop != WS_CONT &&
+			    c->dlen == 0 && k == c->crem) {
+				/* the whole payload is in this read */
+				c->wsst = WS_HDR;
+				c->wshlen = 0;
+				c->crem = 0;
+				rc = ws_data(w, c, c->wsop, p, k);
+				if (rc < 0)
+					return -1;
+				p += k;
+				n -= k;
+				continue;
+			} else {
+				if (grow(&c->data, &c->dcap,
+				    (size_t)c->dlen + k) < 0)
+					goto bad;
+				memcpy(c->data + c->dlen, p, k);
+				c->dlen += (uint32_t)k;
+			}
+			p += k;
+			n -= k;
+			c->crem -= k;
+			if (c->crem > 0)
+				return 0;
+		}
+		c->wsst = WS_HDR;
+		c->wshlen = 0;
+		if (ws_frame_end(w, c) < 0)
+			return -1;
+	}
+	return 0;
+bad:
+	w->st.bad_data++;
+	if (!o.quiet)
+		fprintf(stderr, "loadclient: conn %u: WebSocket protocol "
+		    "error\n", c->idx);
+	conn_lost(w, c, ERR_DELAY_US);
+	return -1;
+}
+
 static int
 header_has(const char *h, size_t n, const char *name, const char *token)
 {
@@ -742,11 +1236,11 @@ header_has(const char *h, size_t n, const char *name, const char *token)
 }
 
 static int
-headers_feed(struct worker *w, struct conn *c, const char *p, size_t n)
+headers_feed(struct worker *w, struct conn *c, char *p, size_t n)
 {
 	size_t from, take, hl;
 	const char *end;
-	int status = 0;
+	int status = 0, want = o.ws ? 101 : 200;
 
 	if (c->hdr == NULL)
 		c->hdr = xrealloc(NULL, HDR_MAX);
@@ -765,7 +1259,8 @@ headers_feed(struct worker *w, struct conn *c, const char *p, size_t n)
 	}
 	hl = (size_t)(end + 4 - c->hdr);
 	if (c->hlen < 12 || memcmp(c->hdr, "HTTP/1.", 7) != 0 ||
-	    sscanf(c->hdr + 9, "%3d", &status) != 1 || status != 200) {
+	    sscanf(c->hdr + 9, "%3d", &status) != 1 || status != want ||
+	    (o.ws && !header_has(c->hdr, hl, "upgrade", "websocket"))) {
 		w->st.http_errors++;
 		if (!o.quiet && w->st.http_errors <= 3)
 			fprintf(stderr, "loadclient: conn %u: %.*s\n", c->idx,
@@ -773,8 +1268,8 @@ headers_feed(struct worker *w, struct conn *c, const char *p, size_t n)
 		conn_lost(w, c, ERR_DELAY_US);
 		return -1;
 	}
-	c->chunked = (uint8_t)header_has(c->hdr, hl, "transfer-encoding",
-	    "chunked");
+	c->chunked = (uint8_t)(!o.ws && header_has(c->hdr, hl,
+	    "transfer-encoding", "chunked"));
 	c->state = C_BODY;
 	w->connecting--;
 	if (!c->ready_once) {
@@ -803,6 +1298,7 @@ conn_readable(struct worker *w, struct conn *c)
 
 	if (r > 0) {
 		w->st.bytes += (uint64_t)r;
+		w->st.reads++;
 		if (c->state == C_HEADERS)
 			headers_feed(w, c, w->rbuf, (size_t)r);
 		else
@@ -879,6 +1375,45 @@ worker_run(void *arg)
 	return NULL;
 }
 
+/*
+ * -W: a lastEventId in the path becomes the first connection's resume point
+ * (unless -L gave one) and leaves the path, to which every connection adds
+ * its own: a repeated parameter would be refused.
+ */
+static void
+ws_path_resume(void)
+{
+	static const char key[] = "lastEventId=";
+	char *path, *q, *p, *amp;
+	size_t kl = sizeof(key) - 1;
+
+	path = xrealloc(NULL, strlen(o.path) + 1);
+	strcpy(path, o.path);
+	q = strchr(path, '?');
+	for (p = q; p != NULL; p = strchr(p + 1, '&')) {
+		if (strncmp(p + 1, key, kl) != 0)
+			continue;
+		amp = strchr(p + 1, '&');
+		if (o.first_id == NULL) {
+			size_t n = amp ? (size_t)(amp - (p + 1 + kl)) :
+			    strlen(p + 1 + kl);
+			char *id = xrealloc(NULL, n + 1);
+
+			memcpy(id, p + 1 + kl, n);
+			id[n] = '\0';
+			o.first_id = id;
+		}
+		if (amp != NULL)
+			memmove(p + 1, amp + 1, strlen(amp + 1) + 1);
+		else
+			*(p == q ? p + 1 : p) = '\0';
+		break;
+	}
+	if (q != NULL && q[1] == '\0')
+		*q = '\0';
+	o.path = path;
+}
+
 static void
 usage(void)
 {
@@ -901,7 +1436,7 @@ main(int argc, char **argv)
 	uint32_t i;
 	int ch, k;
 
-	while ((ch = getopt(argc, argv, "h:p:u:c:n:d:P:RIT:L:f:O:E:m:q")) != -1) {
+	while ((ch = getopt(argc, argv, "h:p:u:c:n:d:P:RIT:L:f:O:E:m:Wq")) != -1) {
 		switch (ch) {
 		case 'h': o.host = optarg; break;
 		case 'p': o.port = atoi(optarg); break;
@@ -918,6 +1453,7 @@ main(int argc, char **argv)
 		case 'O': o.conn_csv = optarg; break;
 		case 'E': o.dump = optarg; break;
 		case 'm': o.max_connecting = (uint32_t)atoi(optarg); break;
+		case 'W': o.ws = 1; break;
 		case 'q': o.quiet = 1; break;
 		default: usage();
 		}
@@ -927,6 +1463,8 @@ main(int argc, char **argv)
 		usage();
 	if (o.drop_p > 0 && !o.reconnect)
 		o.reconnect = 1;	/* a drop always resumes */
+	if (o.ws)
+		ws_path_resume();
 	memset(&addr, 0, sizeof(addr));
 	addr.sin_family = AF_INET;
 	addr.sin_port = htons((uint16_t)o.port);
@@ -1011,6 +1549,11 @@ main(int argc, char **argv)
 		t.conn_errors += s->conn_errors; t.eofs += s->eofs;
 		t.failed += s->failed;
 		t.chunks += s->chunks;
+		t.reads += s->reads;
+		t.ws_pings += s->ws_pings;
+		t.ws_closes += s->ws_closes;
+		if (s->ws_close_code)
+			t.ws_close_code = s->ws_close_code;
 		if (s->retry_ms)
 			t.retry_ms = s->retry_ms;
 		if (s->t_first && (t.t_first == 0 || s->t_first < t.t_first))
@@ -1046,14 +1589,17 @@ main(int argc, char **argv)
 		double ready_s = t_ready_mono ?
 		    (double)(t_ready_mono - t_start_mono) / 1e6 : -1;
 
-		printf("conns=%u ready=%u done=%u failed=%" PRIu64
+		printf("mode=%s conns=%u ready=%u done=%u failed=%" PRIu64
 		    " events=%" PRIu64 " unique=%" PRIu64 " missing=%" PRIu64
 		    " gaps=%" PRIu64 " dups=%" PRIu64
 		    " conns_with_gaps=%" PRIu64 " conns_with_dups=%" PRIu64
 		    " id_checked=%" PRIu64 " id_gaps=%" PRIu64
 		    " id_dups=%" PRIu64 " srv_gaps=%" PRIu64
 		    " other_events=%" PRIu64 " comments=%" PRIu64
-		    " bad_data=%" PRIu64 " bytes=%" PRIu64 " chunks=%" PRIu64
+		    " bad_data=%" PRIu64 " bytes=%" PRIu64
+		    " bytes_per_event=%.1f reads=%" PRIu64 " chunks=%" PRIu64
+		    " ws_pings=%" PRIu64 " ws_closes=%" PRIu64
+		    " ws_close_code=%d"
 		    " reconnects=%" PRIu64 " drops=%" PRIu64
 		    " http_errors=%" PRIu64 " conn_errors=%" PRIu64
 		    " eofs=%" PRIu64 " retry_ms=%" PRIu64
@@ -1062,11 +1608,14 @@ main(int argc, char **argv)
 		    " t_last_us=%" PRIu64 " lat_n=%" PRIu64
 		    " p50_us=%" PRIu64 " p99_us=%" PRIu64
 		    " p999_us=%" PRIu64 " max_us=%" PRIu64 "\n",
+		    o.ws ? "ws" : "sse",
 		    o.nconns, atomic_load(&n_ready), atomic_load(&n_done),
 		    t.failed, t.events, t.uniq, missing, t.gaps, t.dups,
 		    conns_gap, conns_dup, t.id_checked, t.id_gaps, t.id_dups,
 		    t.srv_gaps, t.other, t.comments, t.bad_data, t.bytes,
-		    t.chunks,
+		    t.events ? (double)t.bytes / (double)t.events : 0,
+		    t.reads, t.chunks, t.ws_pings, t.ws_closes,
+		    t.ws_close_code,
 		    t.reconnects, t.drops, t.http_errors, t.conn_errors,
 		    t.eofs, t.retry_ms, ready_s,
 		    (double)(t_end - t_start_mono) / 1e6, span,

@@ -1,11 +1,18 @@
 #!/bin/bash
 # run.sh: `make bench`: ssereplay (through lighttpd, as `make demo` runs it),
-# nginx + nchan and a bare epoll baseline through the same six scenarios.
-# Prints a table per scenario and writes tests/bench/RESULTS.md.
+# nginx + nchan and a bare epoll baseline through the same six scenarios,
+# and ssereplay's WebSocket endpoint (/ws, through lighttpd's mod_proxy)
+# through the fan-out ones. Prints a table per scenario and writes
+# tests/bench/RESULTS.md.
 #
 #   QUICK=1              one pass instead of the median of three
-#   BENCH_TARGETS=...    default "ssereplay jetstream jetstream2 nchan baseline"
+#   BENCH_TARGETS=...    default "ssereplay ssereplay-ws jetstream jetstream2
+#                        nchan baseline"
+#   BENCH_JS_SCENARIOS=...  the scenarios the JetStream targets run,
+#                        default "1 2 4 5" (fan-out, replay, publishing)
 #   BENCH_SCENARIOS=...  default "1 2 3 4 5 6"
+#   BENCH_WS_SCENARIOS=...  the scenarios ssereplay-ws runs, default "1 2"
+#                        (every scenario works over WebSocket too)
 #   BENCH_RUNS=N         passes (default 3, QUICK=1: 1)
 #   BENCH_RESULTS=FILE   default tests/bench/RESULTS.md
 #   BENCH_MAX_SECONDS=N  stop starting new steps after N s (default 900)
@@ -17,7 +24,8 @@
 # dir and is stopped by PID; every client and publisher has a deadline.
 #
 # The tools (built into .obj/ by the Makefile): loadclient (SSE subscribers,
-# latency, gaps, duplicates, resume), publisher (POST /publish at a rate or
+# or WebSocket ones with -W; latency, gaps, duplicates, resume, bytes read
+# per event), publisher (POST /publish at a rate or
 # as fast as answered, pipelined, re-sends what a closing keep-alive
 # connection dropped), baseline (the ceiling); nchan.sh runs the peer.
 #
@@ -39,15 +47,19 @@
 #      to the last delivery, exactly once per subscriber
 # The baseline serves the same events itself: pre-encoded (2, 3, 4, 6), made
 # and stamped at S1_RATE (1), or answering publishes from memory (5).
+# ssereplay-ws is the same backend and lighttpd as ssereplay (the backend
+# always listens with --ws), the same publisher over HTTP; only the
+# subscribers differ: GET /ws?topic=T, one text frame of JSON per event.
 #
-# JetStream targets (log = jetstream, scenarios $JS_SCENARIOS): a three-node
-# nats-server cluster on loopback (JetStream, file storage, replicas 3: the
-# set-up the tests use and a replicated site would run), started once for
-# the whole run, a fresh stream per pass. "jetstream" is one backend behind
-# lighttpd; "jetstream2" is two backends behind two lighttpd instances,
-# the publisher on the first and the subscribers on the second, so every
-# event crosses the cluster from one backend to the other. Scenario 4 is
-# run for "jetstream" only (its replay path is the same for either).
+# JetStream targets (log = jetstream): a three-node nats-server cluster on
+# loopback (JetStream, file storage, replicas 3: the set-up the tests use
+# and a replicated site would run), started once for the whole run, a
+# fresh stream per pass. "jetstream" is one backend behind lighttpd;
+# "jetstream2" is two backends behind two lighttpd instances, the
+# publisher on the first and the subscribers on the second, so every event
+# crosses the cluster from one backend to the other. Scenario 4 is run for
+# "jetstream" only (its replay path is the same for either). Their figures
+# go in a table of their own beside SQLite's.
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -57,9 +69,10 @@ QUICK=${QUICK:-}
 [ "$QUICK" = 0 ] && QUICK=
 RUNS=${BENCH_RUNS:-3}
 [ -n "$QUICK" ] && RUNS=${BENCH_RUNS:-1}
-TARGETS=${BENCH_TARGETS:-"ssereplay jetstream jetstream2 nchan baseline"}
+TARGETS=${BENCH_TARGETS:-"ssereplay ssereplay-ws jetstream jetstream2 nchan baseline"}
 JS_SCENARIOS=${BENCH_JS_SCENARIOS:-"1 2 4 5"}
 SCENARIOS=${BENCH_SCENARIOS:-"1 2 3 4 5 6"}
+WS_SCENARIOS=${BENCH_WS_SCENARIOS:-"1 2"}
 RESULTS=${BENCH_RESULTS:-$HERE/RESULTS.md}
 MAX_SECONDS=${BENCH_MAX_SECONDS:-900}
 TOKEN=demo-token
@@ -101,7 +114,7 @@ note() { NOTES+=("$*"); }
 ulimit -Hn 1048576 2>/dev/null || ulimit -Hn 200000 2>/dev/null || true
 ulimit -Sn "$(ulimit -Hn)" 2>/dev/null || true
 NOFILE=$(ulimit -n)
-LT_MAXFDS=$(( NOFILE < 65536 ? NOFILE : 65536 ))
+LT_MAXFDS=$(( NOFILE < 65535 ? NOFILE : 65535 ))	# 65536 reads as "unset" in lighttpd 1.4.69
 LT_MAXCONNS=$(( LT_MAXFDS / 2 ))
 # lighttpd stops accepting at 90 % of server.max-fds ("sockets disabled,
 # out-of-fds"), so 10,000 streams need a limit of about 22,500.
@@ -245,22 +258,33 @@ lighttpd_conf() {	# dir: conf/lighttpd.conf with the bench's fd limits
 	echo 'server.listen-backlog = 4096' >> "$1/lighttpd.conf"
 }
 
+# Every bench client connects from 127.0.0.1: lift the per-address stream
+# limit (max_subscribers_per_address, 1,000 by default) where the backend
+# has one, or scenario 3 gets 429s.
+SSR_FLAGS=()
+grep -qa max_subscribers_per_address "$SSR" 2>/dev/null &&
+    SSR_FLAGS+=(--max-subscribers-per-address 0)
+
 ssr_start() {	# dir [extra serve flags...]; lighttpd on ${LTP:-$LT_PORT}
 	local d=$1 i ltp=${LTP:-$LT_PORT}
 	shift
 	mkdir -p "$d"
+	# --ws: the WebSocket socket lighttpd proxies /ws to
+	# (SSEREPLAY_WS_SOCKET below), for the ssereplay-ws runs.
 	(cd "$d" && exec "$SSR" serve --listen "unix:$d/ssereplay.sock" \
+	    --ws "unix:$d/ssereplay-ws.sock" \
 	    --db "$d/events.db" --config "$ROOT/conf/ssereplay.conf" \
-	    --ws "unix:$d/ssereplay-ws.sock" "$@") \
+	    ${SSR_FLAGS[@]+"${SSR_FLAGS[@]}"} "$@") \
 	    > "$d/backend.log" 2>&1 &
 	SRV_PID=$!
 	ALL_PIDS+=("$SRV_PID")
 	for i in $(seq 1 200); do
-		[ -S "$d/ssereplay.sock" ] && break
+		[ -S "$d/ssereplay.sock" ] && [ -S "$d/ssereplay-ws.sock" ] &&
+		    break
 		kill -0 "$SRV_PID" 2>/dev/null || break
 		sleep 0.05
 	done
-	if [ ! -S "$d/ssereplay.sock" ]; then
+	if [ ! -S "$d/ssereplay.sock" ] || [ ! -S "$d/ssereplay-ws.sock" ]; then
 		echo "bench: ssereplay did not start:" >&2
 		tail -5 "$d/backend.log" >&2
 		return 1
@@ -284,11 +308,11 @@ ssr_start() {	# dir [extra serve flags...]; lighttpd on ${LTP:-$LT_PORT}
 NATS_PIDS=() NATS_URLS= JS_N=0
 nats_start() {
 	local d=$TMP/nats i p routes="" ok n
-	local -a cp mp
+	local -a np cp mp
 	mkdir -p "$d"
 	p=$(pick_port 19422)
 	for i in 0 1 2; do
-		NP[$i]=$p; p=$(pick_port $((p + 1)))
+		np[$i]=$p; p=$(pick_port $((p + 1)))
 		cp[$i]=$p; p=$(pick_port $((p + 1)))
 		mp[$i]=$p; p=$(pick_port $((p + 1)))
 	done
@@ -298,17 +322,15 @@ nats_start() {
 	NATS_URLS=
 	for i in 0 1 2; do
 		mkdir -p "$d/n$i"
-		cat > "$d/n$i.conf" <<-EOF
-		server_name: n$i
-		listen: 127.0.0.1:${NP[$i]}
-		http: 127.0.0.1:${mp[$i]}
-		jetstream { store_dir: "$d/n$i", max_memory_store: 1GB, max_file_store: 20GB }
-		cluster { name: bench, listen: 127.0.0.1:${cp[$i]}, routes: [$routes] }
-		EOF
+		printf '%s\n' "server_name: n$i" "listen: 127.0.0.1:${np[$i]}" \
+		    "http: 127.0.0.1:${mp[$i]}" \
+		    "jetstream { store_dir: \"$d/n$i\", max_memory_store: 1GB, max_file_store: 20GB }" \
+		    "cluster { name: bench, listen: 127.0.0.1:${cp[$i]}, routes: [$routes] }" \
+		    > "$d/n$i.conf"
 		nats-server -c "$d/n$i.conf" > "$d/n$i.log" 2>&1 &
 		NATS_PIDS+=("$!")
 		ALL_PIDS+=("$!")
-		NATS_URLS="$NATS_URLS${NATS_URLS:+,}nats://127.0.0.1:${NP[$i]}"
+		NATS_URLS="$NATS_URLS${NATS_URLS:+,}nats://127.0.0.1:${np[$i]}"
 	done
 	for n in $(seq 1 300); do
 		ok=0
@@ -335,7 +357,7 @@ srv_start() {	# target dir [baseline args...]
 	mkdir -p "$d"
 	SRV_PID= LT_PID= NGX_DIR= BASE_PID= SRV2_PID= LT2_PID= PUB_PORT=
 	case $t in
-	ssereplay)
+	ssereplay|ssereplay-ws)
 		ssr_start "$d" ;;
 	jetstream)
 		JS_N=$((JS_N + 1))
@@ -372,9 +394,9 @@ cpu_mark() {
 cpu_put() {	# scenario target run
 	put "$1" "$2" "$3" cpu_backend "$(awk -v a="$(cpu_backend "$2")" \
 	    -v b="$CPU_B0" -v t="$CLK_TCK" 'BEGIN { print (a - b) / t }')"
-	[ "$2" != nchan ] && [ "$2" != baseline ] && put "$1" "$2" "$3" \
-	    cpu_proxy "$(awk -v a="$(cpu_proxy "$2")" -v b="$CPU_P0" \
-	    -v t="$CLK_TCK" 'BEGIN { print (a - b) / t }')"
+	is_ssr "$2" && put "$1" "$2" "$3" cpu_proxy "$(awk \
+	    -v a="$(cpu_proxy "$2")" -v b="$CPU_P0" -v t="$CLK_TCK" \
+	    'BEGIN { print (a - b) / t }')"
 	case $2 in jetstream*)
 		put "$1" "$2" "$3" cpu_nats "$(awk \
 		    -v a="$(cpu_ticks "${NATS_PIDS[@]}")" -v b="$CPU_N0" \
@@ -395,54 +417,49 @@ srv_stop() {
 }
 
 # Process groups whose RSS is reported: "backend" and "proxy" (lighttpd).
+is_ssr() { case $1 in ssereplay|ssereplay-ws|jetstream*) ;; *) false ;; esac; }
 rss_backend() {
 	case $1 in
-	ssereplay|jetstream*) rss_kb "$SRV_PID" $SRV2_PID ;;
+	ssereplay|ssereplay-ws|jetstream*) rss_kb "$SRV_PID" $SRV2_PID ;;
 	nchan) rss_kb $(bash "$HERE/nchan.sh" pids "$NGX_DIR") ;;
 	baseline) rss_kb "$BASE_PID" ;;
 	esac
 }
-rss_proxy() {
-	case $1 in
-	ssereplay|jetstream*) rss_kb "$LT_PID" $LT2_PID ;;
-	*) echo 0 ;;
-	esac
-}
+rss_proxy() { is_ssr "$1" && rss_kb "$LT_PID" $LT2_PID || echo 0; }
 cpu_backend() {
 	case $1 in
-	ssereplay|jetstream*) cpu_ticks "$SRV_PID" $SRV2_PID ;;
+	ssereplay|ssereplay-ws|jetstream*) cpu_ticks "$SRV_PID" $SRV2_PID ;;
 	nchan) cpu_ticks $(bash "$HERE/nchan.sh" pids "$NGX_DIR") ;;
 	baseline) cpu_ticks "$BASE_PID" ;;
 	esac
 }
-cpu_proxy() {
-	case $1 in
-	ssereplay|jetstream*) cpu_ticks "$LT_PID" $LT2_PID ;;
-	*) echo 0 ;;
-	esac
-}
+cpu_proxy() { is_ssr "$1" && cpu_ticks "$LT_PID" $LT2_PID || echo 0; }
 
 live_path() {	# target topic
 	case $1 in
 	baseline) echo "/events" ;;
+	ssereplay-ws) echo "/ws?topic=$2" ;;
 	*) echo "/events?topic=$2" ;;
 	esac
 }
 replay_path() {
 	case $1 in
 	ssereplay|jetstream*) echo "/events?topic=$2&lastEventId=0" ;;
+	ssereplay-ws) echo "/ws?topic=$2&lastEventId=0" ;;
 	nchan) echo "/replay?topic=$2" ;;
 	baseline) echo "/events" ;;
 	esac
 }
 pub_args() {	# target topic
 	case $1 in
-	ssereplay|jetstream*) echo "-u /publish -F form -t $2 -a $TOKEN" ;;
+	ssereplay|ssereplay-ws|jetstream*)
+		echo "-u /publish -F form -t $2 -a $TOKEN" ;;
 	nchan) echo "-u /publish?topic=$2 -F raw" ;;
 	baseline) echo "-u /publish -F form -t $2" ;;
 	esac
 }
 id_check() { [ "$1" = nchan ] || echo "-I"; }
+ws_flag() { [ "$1" = ssereplay-ws ] && echo "-W"; }
 
 # A pass whose subscribers did not all finish by the deadline is not
 # repeated: its figure is bounded by the deadline, not by the server.
@@ -465,6 +482,7 @@ client_wait() { wait "$CLIENT_PID" 2>/dev/null; CLIENT_PID=; }
 publish() {	# outfile args...
 	local out=$1
 	shift
+	# jetstream2: the publisher's backend is not the subscribers'.
 	"$TOOLS/publisher" -q -p "${PUB_PORT:-$PORT}" "$@" > "$out" \
 	    2> "$out.err"
 }
@@ -481,7 +499,7 @@ run_s1() {
 	cpu_mark "$t"
 	o=$d/client
 	client_bg "$o" -c "$S1_SUBS" -n "$S1_EVENTS" -d "$S1_DEADLINE" -R \
-	    -u "$(live_path "$t" s1)" $(id_check "$t")
+	    -u "$(live_path "$t" s1)" $(id_check "$t") $(ws_flag "$t")
 	if ! wait_file "$o.ready" 20; then
 		echo "bench: s1 $t: subscribers did not attach" >&2
 		stop_pid "$CLIENT_PID"
@@ -497,6 +515,7 @@ run_s1() {
 	check_deadline "$o" "$S1_SUBS"
 	put 1 "$t" "$r" delivered "$(kv "$o" rate)"
 	put 1 "$t" "$r" per_chunk "$(per_chunk "$o")"
+	put 1 "$t" "$r" wire "$(kv "$o" bytes_per_event)"
 	put 1 "$t" "$r" p50 "$(kv "$o" p50_us)"
 	put 1 "$t" "$r" p99 "$(kv "$o" p99_us)"
 	put 1 "$t" "$r" missing "$(kv "$o" missing)"
@@ -510,7 +529,7 @@ run_s2() {
 	cpu_mark "$t"
 	o=$d/client
 	client_bg "$o" -c "$S2_SUBS" -n "$S2_EVENTS" -d "$S2_DEADLINE" -R \
-	    -u "$(live_path "$t" s2)" $(id_check "$t")
+	    -u "$(live_path "$t" s2)" $(id_check "$t") $(ws_flag "$t")
 	if ! wait_file "$o.ready" 20; then
 		echo "bench: s2 $t: subscribers did not attach" >&2
 		stop_pid "$CLIENT_PID"
@@ -525,6 +544,11 @@ run_s2() {
 	check_deadline "$o" "$S2_SUBS"
 	put 2 "$t" "$r" delivered "$(kv "$o" rate)"
 	put 2 "$t" "$r" per_chunk "$(per_chunk "$o")"
+	put 2 "$t" "$r" wire "$(kv "$o" bytes_per_event)"
+	if [ "$t" != baseline ]; then	# its events are stamped before
+		put 2 "$t" "$r" p50 "$(kv "$o" p50_us)"
+		put 2 "$t" "$r" p99 "$(kv "$o" p99_us)"
+	fi
 	put 2 "$t" "$r" missing "$(kv "$o" missing)"
 	put 2 "$t" "$r" dups "$(kv "$o" dups)"
 	put 2 "$t" "$r" reconnects "$(kv "$o" reconnects)"
@@ -536,12 +560,13 @@ run_s3() {
 	sleep 0.5
 	b0=$(rss_backend "$t") p0=$(rss_proxy "$t")
 	o=$d/client
-	client_bg "$o" -c "$S3_SUBS" -d 60 -m 512 -u "$(live_path "$t" s3)"
+	client_bg "$o" -c "$S3_SUBS" -d 60 -m 512 -u "$(live_path "$t" s3)" \
+	    $(ws_flag "$t")
 	if wait_file "$o.ready" 40; then
 		sleep 2
 		b1=$(rss_backend "$t") p1=$(rss_proxy "$t")
 		put 3 "$t" "$r" backend $(( (b1 - b0) * 1024 / S3_SUBS ))
-		if [ "$t" = ssereplay ]; then
+		if is_ssr "$t"; then
 			put 3 "$t" "$r" proxy $(( (p1 - p0) * 1024 / S3_SUBS ))
 			put 3 "$t" "$r" total \
 			    $(( (b1 - b0 + p1 - p0) * 1024 / S3_SUBS ))
@@ -568,7 +593,7 @@ run_s3() {
 s4_prepare() {	# target dir
 	local t=$1 d=$2 us
 	case $t in
-	ssereplay)
+	ssereplay|ssereplay-ws)
 		if [ "${BENCH_FILL:-cli}" = http ]; then
 			ssr_start "$d" --retention-max-events 0 || return 1
 			progress "s4 $t: publishing $(num $S4_EVENTS) events over HTTP"
@@ -603,8 +628,9 @@ s4_prepare() {	# target dir
 		    --lines > "$d/fill" 2>&1 || {
 			echo "bench: s4 fill: $(cat "$d/fill")" >&2; return 1; }
 		note "JetStream's replay stream was filled by \`ssereplay" \
-		    "publish --lines\` in $(( $(date +%s%6N) / 1000000 - us / 1000000 )) s" \
-		    "(groups of 4,096 acknowledged by a 3-replica stream)."
+		    "publish --lines\` in" \
+		    "$(( ($(date +%s%6N) - us) / 1000000 )) s (groups of 4,096" \
+		    "acknowledged by a 3-replica stream)."
 		ssr_start "$d" $(js_flags "$JS_N") || return 1
 		;;
 	nchan)
@@ -627,7 +653,7 @@ run_s4() {
 	o=$d/client.$r
 	cpu_mark "$t"
 	client_bg "$o" -c 1 -n "$S4_EVENTS" -d "$dl" -R \
-	    -u "$(replay_path "$t" replay)" $(id_check "$t")
+	    -u "$(replay_path "$t" replay)" $(id_check "$t") $(ws_flag "$t")
 	client_wait
 	cpu_put 4 "$t" "$r"
 	check_deadline "$o" 1
@@ -650,7 +676,7 @@ run_s5() {
 	cpu_mark "$t"
 	o=$d/client
 	client_bg "$o" -c "$S5_SUBS" -d $((S5_SECONDS + 30)) -R \
-	    -u "$(live_path "$t" s5)" $(id_check "$t")
+	    -u "$(live_path "$t" s5)" $(id_check "$t") $(ws_flag "$t")
 	if wait_file "$o.ready" 20; then
 		publish "$d/pub" -r 0 -n 100000000 -c "$S5_PUBS" -D 1 \
 		    -d "$S5_SECONDS" $(pub_args "$t" s5)
@@ -677,7 +703,8 @@ run_s6() {
 	cpu_mark "$t"
 	o=$d/client
 	client_bg "$o" -c "$S6_SUBS" -n "$S6_EVENTS" -P "$S6_DROP" -R \
-	    -d "$S6_DEADLINE" -u "$(live_path "$t" s6)" $(id_check "$t")
+	    -d "$S6_DEADLINE" -u "$(live_path "$t" s6)" $(id_check "$t") \
+	    $(ws_flag "$t")
 	if ! wait_file "$o.ready" 20; then
 		echo "bench: s6 $t: subscribers did not attach" >&2
 		stop_pid "$CLIENT_PID"
@@ -712,13 +739,13 @@ done
 ACTIVE=()
 for t in $TARGETS; do
 	case $t in
-	ssereplay)
+	ssereplay|ssereplay-ws)
 		if [ ! -x "$SSR" ]; then
-			note "ssereplay: not run: $SSR is not built."
+			note "$t: not run: $SSR is not built."
 			continue
 		fi
 		command -v lighttpd > /dev/null || {
-			note "ssereplay: not run: lighttpd is not installed."
+			note "$t: not run: lighttpd is not installed."
 			continue; } ;;
 	nchan)
 		if [ ! -x /usr/sbin/nginx ] ||
@@ -727,7 +754,6 @@ for t in $TARGETS; do
 			    "libnginx-mod-nchan."
 			continue
 		fi ;;
-	baseline) ;;
 	jetstream|jetstream2)
 		if ! command -v nats-server > /dev/null; then
 			note "$t: not run: needs nats-server."
@@ -738,6 +764,7 @@ for t in $TARGETS; do
 			nats_start || { note "$t: not run: the NATS cluster" \
 			    "did not start."; continue; }
 		fi ;;
+	baseline) ;;
 	*) echo "bench: unknown target $t" >&2; exit 2 ;;
 	esac
 	ACTIVE+=("$t")
@@ -748,25 +775,27 @@ if awk -v l="${LOAD0%% *}" 'BEGIN { exit !(l > 0.5) }'; then
 	    "else was using the CPUs, and the figures are lower and noisier" \
 	    "than on an idle machine."
 fi
-n_active=${#ACTIVE[@]}
-n_scen=$(echo $SCENARIOS | wc -w)
-TOTAL=$(( n_active * n_scen * RUNS ))
+# ssereplay-ws runs only the scenarios of BENCH_WS_SCENARIOS.
+runs_in() {	# scenario target
+	case $2 in
+	ssereplay-ws) [[ " $WS_SCENARIOS " == *" $1 "* ]] ;;
+	jetstream) [[ " $JS_SCENARIOS " == *" $1 "* ]] ;;
+	jetstream2) [[ " $JS_SCENARIOS " == *" $1 "* ]] && [ "$1" != 4 ] ;;
+	*) true ;;
+	esac
+}
+TOTAL=0
+for s in $SCENARIOS; do
+	for t in "${ACTIVE[@]}"; do
+		runs_in "$s" "$t" && TOTAL=$(( TOTAL + RUNS ))
+	done
+done
 progress "bench: ${ACTIVE[*]}; scenarios $SCENARIOS; $RUNS pass(es); $TMP"
 [ -z "$IS_TTY" ] || echo >&2
 
-js_skip() {	# scenario target: not a JetStream scenario for it
-	case $2 in
-	jetstream) [[ " $JS_SCENARIOS " != *" $1 "* ]] ;;
-	jetstream2) [[ " $JS_SCENARIOS " != *" $1 "* ]] || [ "$1" = 4 ] ;;
-	*) return 1 ;;
-	esac
-}
 for s in $SCENARIOS; do
 	for t in "${ACTIVE[@]}"; do
-		if js_skip "$s" "$t"; then
-			STEP=$((STEP + RUNS))
-			continue
-		fi
+		runs_in "$s" "$t" || continue
 		if [ "$s" = 4 ]; then
 			d=$TMP/s4.$t
 			if over_time; then
@@ -826,10 +855,11 @@ agg() {
 		else print (v[n / 2 - 1] + v[n / 2]) / 2
 	}' "$METRICS"
 }
-fmt() {	# value kind: int | ms (from us) | s (from us) | sec | B
+fmt() {	# value kind: int | ms (from us) | s (from us) | sec | B | dec1
 	[ -n "$1" ] || { echo "n/a"; return; }
 	case $2 in
 	int|B) num "$1" ;;
+	dec1) awk -v v="$1" 'BEGIN { printf "%.1f", v }' ;;
 	ms) awk -v v="$1" 'BEGIN { printf (v < 1000 ? "%.2f" : "%.1f"), v / 1000 }' ;;
 	s) awk -v v="$1" 'BEGIN { printf "%.2f", v / 1000000 }' ;;
 	sec) awk -v v="$1" 'BEGIN { printf "%.2f", v }' ;;
@@ -847,82 +877,179 @@ has() { for x in "${ACTIVE[@]}"; do [ "$x" = "$1" ] && return 0; done; return 1;
 
 OUT=$TMP/tables.md
 : > "$OUT"
-JS_COLS=
-has jetstream || has jetstream2 && JS_COLS=1
+# The tables of the scenarios ssereplay-ws ran get its column (TABLE_WS).
+TABLE_WS=
 row() {	# scenario metric how kind label target-text [noratio]
-	local s=$1 m=$2 how=$3 kind=$4 label=$5 goal=$6 a b c ra rb j1 j2 js=
+	local s=$1 m=$2 how=$3 kind=$4 label=$5 goal=$6 a w b c ra rw rb
 	a=$(has ssereplay && agg "$s" ssereplay "$m" "$how")
+	w=$([ -n "$TABLE_WS" ] && agg "$s" ssereplay-ws "$m" "$how")
 	b=$(has nchan && agg "$s" nchan "$m" "$how")
 	c=$(has baseline && agg "$s" baseline "$m" "$how")
-	ra=$(ratio "$a" "$c") rb=$(ratio "$b" "$c")
-	[ -n "${7:-}" ] && ra= rb=
-	if [ -n "$JS_COLS" ]; then
-		j1=$(has jetstream && agg "$s" jetstream "$m" "$how")
-		j2=$(has jetstream2 && agg "$s" jetstream2 "$m" "$how")
-		js=" $(fmt "$j1" "$kind") | $(fmt "$j2" "$kind") |"
+	ra=$(ratio "$a" "$c") rw=$(ratio "$w" "$c") rb=$(ratio "$b" "$c")
+	[ -n "${7:-}" ] && ra= rw= rb=
+	if [ -n "$TABLE_WS" ]; then
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+		    "$label" "$(fmt "$a" "$kind")" "$(fmt "$w" "$kind")" \
+		    "$(fmt "$b" "$kind")" "$(fmt "$c" "$kind")" \
+		    "$ra" "$rw" "$rb" "$goal" >> "$OUT"
+	else
+		printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$label" \
+		    "$(fmt "$a" "$kind")" "$(fmt "$b" "$kind")" \
+		    "$(fmt "$c" "$kind")" "$ra" "$rb" "$goal" >> "$OUT"
 	fi
-	printf '| %s | %s |%s %s | %s | %s | %s | %s |\n' "$label" \
-	    "$(fmt "$a" "$kind")" "$js" "$(fmt "$b" "$kind")" \
-	    "$(fmt "$c" "$kind")" "$ra" "$rb" "$goal" >> "$OUT"
 }
-table() {	# title
+table() {	# scenario title
+	TABLE_WS=
+	has ssereplay-ws && runs_in "$1" ssereplay-ws && TABLE_WS=1
 	{
 		echo
-		echo "### $1"
+		echo "### $2"
 		echo
-		if [ -n "$JS_COLS" ]; then
-			echo "| metric | ssereplay (lighttpd, SQLite) |" \
-			    "JetStream, 1 backend | JetStream, 2 backends |" \
-			    "nchan | baseline | ssereplay / baseline |" \
+		if [ -n "$TABLE_WS" ]; then
+			echo "| metric | ssereplay SSE (lighttpd) |" \
+			    "ssereplay WebSocket (lighttpd) | nchan | baseline |" \
+			    "SSE / baseline | WebSocket / baseline |" \
 			    "nchan / baseline | target |"
 			echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
 		else
-			echo "| metric | ssereplay (lighttpd) | nchan |" \
-			    "baseline | ssereplay / baseline | nchan / baseline" \
-			    "| target |"
+			echo "| metric | ssereplay (lighttpd) | nchan | baseline |" \
+			    "ssereplay / baseline | nchan / baseline | target |"
 			echo "|---|---:|---:|---:|---:|---:|---|"
 		fi
 	} >> "$OUT"
 }
+# SSE and WebSocket side by side, for the scenarios both ran: the figures
+# of their tables again, their ratio, and latency in scenario 2 too.
+wsr() {	# scenario metric: WebSocket / SSE
+	ratio "$(agg "$1" ssereplay-ws "$2" med)" "$(agg "$1" ssereplay "$2" med)"
+}
+ws_table() {
+	local s t v lab name
+	{
+		echo
+		echo "### SSE vs WebSocket (ssereplay through lighttpd, same run)"
+		echo
+		echo "| scenario | transport | delivered events/s |" \
+		    "delivered / baseline | latency p50 (ms) | latency p99 (ms) |" \
+		    "missing (worst pass) | bytes/event on the wire |"
+		echo "|---|---|---:|---:|---:|---:|---:|---:|"
+	} >> "$OUT"
+	for s in $SCENARIOS; do
+		runs_in "$s" ssereplay-ws || continue
+		case $s in
+		1) lab="1: $(num $S1_SUBS) subscribers, $(num $S1_RATE) events/s" ;;
+		2) lab="2: $(num $S2_SUBS) subscribers, as fast as possible" ;;
+		*) lab=$s ;;
+		esac
+		for t in ssereplay ssereplay-ws; do
+			name=SSE
+			[ "$t" = ssereplay-ws ] && name=WebSocket
+			v=$(agg "$s" "$t" delivered med)
+			printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+			    "$lab" "$name" "$(fmt "$v" int)" \
+			    "$(ratio "$v" "$(has baseline &&
+				agg "$s" baseline delivered med)")" \
+			    "$(fmt "$(agg "$s" "$t" p50 med)" ms)" \
+			    "$(fmt "$(agg "$s" "$t" p99 med)" ms)" \
+			    "$(fmt "$(agg "$s" "$t" missing max)" int)" \
+			    "$(fmt "$(agg "$s" "$t" wire med)" dec1)" >> "$OUT"
+		done
+		printf '| %s | WebSocket / SSE | %s |  | %s | %s |  | %s |\n' \
+		    "$lab" "$(wsr "$s" delivered)" "$(wsr "$s" p50)" \
+		    "$(wsr "$s" p99)" "$(wsr "$s" wire)" >> "$OUT"
+	done
+}
+# SQLite and JetStream side by side, for the scenarios the JetStream
+# targets ran: the same backend behind lighttpd, only the log differs.
+js_table() {
+	local s t v name lab
+	{
+		echo
+		echo "### SQLite vs JetStream (ssereplay through lighttpd, same run)"
+		echo
+		echo "| scenario | log | events/s | latency p50 (ms) |" \
+		    "latency p99 (ms) | publish p50 / p99 (ms) | missing, dups" \
+		    "(worst) | backend CPU s | lighttpd CPU s |" \
+		    "nats-server CPU s |"
+		echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+	} >> "$OUT"
+	for s in $SCENARIOS; do
+		runs_in "$s" jetstream || runs_in "$s" jetstream2 || continue
+		case $s in
+		1) lab="1: $(num $S1_SUBS) subscribers, $(num $S1_RATE) events/s (delivered/s)" ;;
+		2) lab="2: $(num $S2_SUBS) subscribers, as fast as possible (delivered/s)" ;;
+		4) lab="4: replay of $(num $S4_EVENTS) events (events/s)" ;;
+		5) lab="5: $S5_PUBS HTTP publishers, $(num $S5_SUBS) subscribers (publishes/s)" ;;
+		*) continue ;;
+		esac
+		for t in ssereplay jetstream jetstream2; do
+			has "$t" && runs_in "$s" "$t" || continue
+			case $t in
+			ssereplay) name="SQLite" ;;
+			jetstream) name="JetStream, 1 backend" ;;
+			jetstream2) name="JetStream, 2 backends" ;;
+			esac
+			case $s in
+			4) v=$(agg "$s" "$t" replay med) ;;
+			5) v=$(agg "$s" "$t" publishes med) ;;
+			*) v=$(agg "$s" "$t" delivered med) ;;
+			esac
+			printf '| %s | %s | %s | %s | %s | %s / %s | %s, %s | %s | %s | %s |\n' \
+			    "$lab" "$name" "$(fmt "$v" int)" \
+			    "$(fmt "$(agg "$s" "$t" p50 med)" ms)" \
+			    "$(fmt "$(agg "$s" "$t" p99 med)" ms)" \
+			    "$(fmt "$(agg "$s" "$t" pub_p50 med)" ms)" \
+			    "$(fmt "$(agg "$s" "$t" pub_p99 med)" ms)" \
+			    "$(fmt "$(agg "$s" "$t" missing max)" int)" \
+			    "$(fmt "$(agg "$s" "$t" dups max)" int)" \
+			    "$(fmt "$(agg "$s" "$t" cpu_backend med)" sec)" \
+			    "$(fmt "$(agg "$s" "$t" cpu_proxy med)" sec)" \
+			    "$(fmt "$(agg "$s" "$t" cpu_nats med)" sec)" >> "$OUT"
+		done
+	done
+}
+LAST_WS=
+if has ssereplay-ws; then
+	for s in $SCENARIOS; do runs_in "$s" ssereplay-ws && LAST_WS=$s; done
+fi
 for s in $SCENARIOS; do
 	case $s in
-	1) table "1. $(num $S1_SUBS) subscribers, one topic, $(num $S1_RATE) events/s for $(( S1_EVENTS / S1_RATE )) s"
+	1) table 1 "1. $(num $S1_SUBS) subscribers, one topic, $(num $S1_RATE) events/s for $(( S1_EVENTS / S1_RATE )) s"
 	   row 1 delivered med int "delivered events/s" "all delivered"
 	   row 1 pub_rate med int "publishes/s achieved" "$(num $S1_RATE)"
 	   row 1 pub_lag max int "publisher behind schedule, max events (worst)" "" -
 	   row 1 per_chunk med sec "events per HTTP chunk" "" -
+	   row 1 wire med dec1 "bytes/event on the wire (read by the client)" ""
 	   row 1 p50 med ms "latency p50 (ms)" ""
 	   row 1 p99 med ms "latency p99 (ms)" "< 250"
 	   row 1 missing max int "missing after ${S1_DEADLINE} s (worst pass)" "0"
 	   row 1 dups max int "duplicates (worst pass)" "0"
 	   row 1 reconnects max int "reconnects (worst pass)" "" -
 	   row 1 cpu_backend med sec "server CPU s (backend, nginx worker, baseline)" ""
-	   row 1 cpu_proxy med sec "lighttpd CPU s" ""
-	   [ -n "$JS_COLS" ] && row 1 cpu_nats med sec "nats-server CPU s (3 nodes)" "" - ;;
-	2) table "2. $(num $S2_SUBS) subscribers, $(num $S2_EVENTS) events published as fast as possible"
+	   row 1 cpu_proxy med sec "lighttpd CPU s" "" ;;
+	2) table 2 "2. $(num $S2_SUBS) subscribers, $(num $S2_EVENTS) events published as fast as possible"
 	   row 2 delivered med int "delivered events/s" ">= 1,000,000"
 	   row 2 published med int "publishes/s (HTTP)" ""
 	   row 2 per_chunk med sec "events per HTTP chunk" "" -
+	   row 2 wire med dec1 "bytes/event on the wire (read by the client)" ""
 	   row 2 missing max int "missing at the ${S2_DEADLINE} s deadline (worst)" "0"
 	   row 2 dups max int "duplicates (worst pass)" "0"
 	   row 2 reconnects max int "reconnects (worst pass)" "" -
 	   row 2 cpu_backend med sec "server CPU s (backend, nginx worker, baseline)" ""
-	   row 2 cpu_proxy med sec "lighttpd CPU s" ""
-	   [ -n "$JS_COLS" ] && row 2 cpu_nats med sec "nats-server CPU s (3 nodes)" "" - ;;
-	3) table "3. $(num $S3_SUBS) idle subscribers: RSS per subscriber"
+	   row 2 cpu_proxy med sec "lighttpd CPU s" "" ;;
+	3) table 3 "3. $(num $S3_SUBS) idle subscribers: RSS per subscriber"
 	   row 3 backend med B "backend bytes/subscriber" "<= 1024"
 	   row 3 proxy med B "lighttpd bytes/subscriber" ""
 	   row 3 total med B "total bytes/subscriber" "<= 6144"
 	   row 3 attach_s med sec "time to attach all (s)" "" - ;;
-	4) table "4. $(num $S4_EVENTS) events in the log, one client resumes from the start"
+	4) table 4 "4. $(num $S4_EVENTS) events in the log, one client resumes from the start"
 	   row 4 replay med int "replayed events/s" ">= 1,000,000"
 	   row 4 received med int "events received (deadline ${S4_DEADLINE} s; nchan ${S4_DEADLINE_NCHAN} s)" "$(num $S4_EVENTS)"
 	   row 4 missing max int "missing (worst pass)" "0"
 	   row 4 dups max int "duplicates (worst pass)" "0" 
 	   row 4 cpu_backend med sec "server CPU s (backend, nginx worker, baseline)" ""
-	   row 4 cpu_proxy med sec "lighttpd CPU s" ""
-	   [ -n "$JS_COLS" ] && row 4 cpu_nats med sec "nats-server CPU s (3 nodes)" "" - ;;
-	5) table "5. $S5_PUBS concurrent HTTP publishers (1 request in flight each), $(num $S5_SUBS) subscribers, ${S5_SECONDS} s"
+	   row 4 cpu_proxy med sec "lighttpd CPU s" "" ;;
+	5) table 5 "5. $S5_PUBS concurrent HTTP publishers (1 request in flight each), $(num $S5_SUBS) subscribers, ${S5_SECONDS} s"
 	   row 5 publishes med int "acknowledged publishes/s" ">= 10,000"
 	   row 5 pub_p50 med ms "publish round trip p50 (ms)" ""
 	   row 5 pub_p99 med ms "publish round trip p99 (ms)" ""
@@ -931,9 +1058,8 @@ for s in $SCENARIOS; do
 	   row 5 gaps max int "gaps seen by subscribers (worst)" "0"
 	   row 5 dups max int "duplicates (worst pass)" "0" 
 	   row 5 cpu_backend med sec "server CPU s (backend, nginx worker, baseline)" ""
-	   row 5 cpu_proxy med sec "lighttpd CPU s" ""
-	   [ -n "$JS_COLS" ] && row 5 cpu_nats med sec "nats-server CPU s (3 nodes)" "" - ;;
-	6) table "6. $S6_SUBS subscribers dropping at random (P = $S6_DROP per event), $(num $S6_EVENTS) events"
+	   row 5 cpu_proxy med sec "lighttpd CPU s" "" ;;
+	6) table 6 "6. $S6_SUBS subscribers dropping at random (P = $S6_DROP per event), $(num $S6_EVENTS) events"
 	   row 6 finish med s "time to finish (s)" "<= 12"
 	   row 6 missing max int "missing (worst pass)" "0 (exactly once)"
 	   row 6 dups max int "duplicates (worst pass)" "0 (exactly once)"
@@ -943,7 +1069,11 @@ for s in $SCENARIOS; do
 	   row 6 cpu_backend med sec "server CPU s (backend, nginx worker, baseline)" ""
 	   row 6 cpu_proxy med sec "lighttpd CPU s" "" ;;
 	esac
+	[ "$s" = "$LAST_WS" ] && ws_table
 done
+if has jetstream || has jetstream2; then
+	js_table
+fi
 
 MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 CMD="make bench${QUICK:+ QUICK=$QUICK}"
@@ -955,7 +1085,9 @@ CMD="make bench${QUICK:+ QUICK=$QUICK}"
 	echo "- machine: $(nproc) CPUs, ${MODEL:-unknown CPU}, $(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"
 	echo "- os: $(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
 	echo "- lighttpd: $(lighttpd -v 2>/dev/null | head -1 | awk '{print $1}'); nginx: $(nginx -v 2>&1 | sed 's/.*nginx\///'); nchan: $(dpkg-query -W -f '${Version}' libnginx-mod-nchan 2>/dev/null)"
-	[ -n "$JS_COLS" ] && echo "- nats-server: $(nats-server --version 2>/dev/null | awk '{print $2}') (3 nodes on loopback, JetStream file storage, streams with 3 replicas); nats.c: $(dpkg-query -W -f '${Version}' libnats-dev 2>/dev/null)"
+	if has jetstream || has jetstream2; then
+		echo "- nats-server: $(nats-server --version 2>/dev/null | awk '{print $2}') (3 nodes on loopback, JetStream file storage, streams with 3 replicas); nats.c: $(dpkg-query -W -f '${Version}' libnats-dev 2>/dev/null)"
+	fi
 	echo "- ssereplay: $("$SSR" --version 2>/dev/null | head -1) ($SSR, $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "no commit"))"
 	echo "- passes: $RUNS; figures are medians of the passes, counts of faults are the worst pass; $(( $(date +%s) - T0 )) s in all"
 	echo "- descriptor limit: $NOFILE; lighttpd server.max-fds $LT_MAXFDS, server.max-connections $LT_MAXCONNS"
@@ -972,12 +1104,22 @@ CMD="make bench${QUICK:+ QUICK=$QUICK}"
 	echo "nchan: tests/bench/nchan.sh (one worker, EventSource, buffer 1.1 M"
 	echo "messages, no expiry); it resumes from Last-Event-ID, its replay"
 	echo "scenario uses nchan_subscriber_first_message oldest."
-	if [ -n "$JS_COLS" ]; then
+	if has jetstream || has jetstream2; then
 		echo "JetStream: the same ssereplay with log = jetstream on a"
 		echo "three-node nats-server cluster on this machine (replicas 3);"
 		echo "\"2 backends\" publishes through one backend and its lighttpd"
 		echo "and subscribes through another, so every event crosses the"
-		echo "cluster. The cluster's CPU is its own row."
+		echo "cluster. Their figures are in the last table, beside SQLite's."
+	fi
+	if has ssereplay-ws; then
+		echo
+		echo "ssereplay WebSocket: the same backend, lighttpd and publisher,"
+		echo "with the subscribers on \`/ws?topic=T\` (lighttpd mod_proxy with"
+		echo "the upgrade header, conf/lighttpd.conf), one unmasked text frame"
+		echo "of JSON per event, in scenarios $(echo $WS_SCENARIOS | tr ' ' ,)."
+		echo "Bytes/event on the wire: every byte the load client read from its"
+		echo "sockets (response head, chunk or frame headers, keepalives,"
+		echo "pings) divided by the events it received."
 	fi
 	cat "$OUT"
 	if [ ${#NOTES[@]} -gt 0 ]; then

@@ -7,8 +7,13 @@
 // Cases: the page loads clean and both panes open; 200 events from the page
 // and over HTTP arrive in both, in order, once; "drop all connections" with
 // 100 published while down; kill -9 of the backend and a restart; each pane
-// offline on purpose; no console errors but the expected connection errors
-// during outages; screenshots at desktop and phone widths.
+// offline on purpose; the private-topic card (user/demo/inbox refused
+// without a token with 401 and the server's reason, open with the demo
+// token and receiving what is published there, user/alice/inbox refused
+// with 403, a token that expires mid-stream ending in "reauth", reopening
+// after the backend restarts on a new log); no console errors but the
+// expected connection errors during outages and the refused requests of the
+// private cases; screenshots at desktop and phone widths.
 //
 // Prints "ok - NAME" or "not ok - NAME: REASON" per case, appends one line
 // "PASSED FAILED" to the results file, exits 1 if anything failed. The whole
@@ -178,6 +183,51 @@ async function waitReceived(page, kinds, base, n, ms) {
   await sleep(300); // anything extra (a duplicate) would arrive now
 }
 
+// The private-topic card: its model (window.ssereplayDemo.private) and
+// what it shows.
+function privateSnapshot(page) {
+  return page.evaluate((kinds) => {
+    const m = window.ssereplayDemo.private;
+    const text = (id) => document.getElementById(id).textContent;
+    const out = {
+      token: m.token && { user: m.token.claims.user, expires: m.token.claims.expires },
+      info: text('private-token-info'),
+      renew: !document.getElementById('private-renew').hidden,
+    };
+    for (const k of kinds) {
+      out[k] = {
+        state: document.getElementById(`private-${k}-state`).dataset.state,
+        detail: text(`private-${k}-detail`),
+        events: Number(text(`private-${k}-events`)),
+        recent: text(`private-${k}-recent`),
+        ids: m[k].ids.slice(),
+      };
+    }
+    return out;
+  }, KINDS);
+}
+
+async function waitPrivate(page, what, ms, pred) {
+  let last;
+  try {
+    await waitFor(what, ms, async () => pred(last = await privateSnapshot(page)));
+  } catch (e) {
+    throw new Error(`${e.message} (${KINDS.map((k) => `${k}: ${last[k].state}, "${last[k].detail}"`).join('; ')})`);
+  }
+  return last;
+}
+
+// The token's claims, read as the page reads them: v1.<base64url(user \n
+// expiry \n pattern...)>.<mac>.
+function claimsOf(token) {
+  const [user, expiry, ...patterns] = Buffer.from(token.split('.')[1], 'base64url').toString('utf8').split('\n');
+  return { user, expires: Number(expiry) * 1000, patterns };
+}
+
+const OWN_TOPIC = 'user/demo/inbox';
+const REASON_401 = 'topic user/demo/inbox is private: sign in, or pass an access token';
+const REASON_403 = 'not allowed to read topic user/alice/inbox';
+
 // ---- console -----------------------------------------------------------------
 
 // During an outage the browser reports the connections it could not make;
@@ -188,13 +238,26 @@ const EXPECTED_DURING_OUTAGE = [
   /net::ERR_/,
   /EventSource's response has a MIME type/,
 ];
+// The private-topic cases are refused on purpose: the browser reports each
+// refused request (the EventSource, the fetch() that asks why, the
+// WebSocket handshake), for the private topics only, with 401 or 403.
+// Chromium words a 401 handshake (it carries WWW-Authenticate) as an
+// authentication failure.
+const EXPECTED_REFUSED = [
+  (e) => /^Failed to load resource: the server responded with a status of 40[13] /.test(e.text)
+    && /\/events\?topic=user%2F(demo|alice)%2Finbox(&|$)/.test(e.url),
+  (e) => /^WebSocket connection to 'ws:\/\/[^/]+\/ws\?topic=user%2F(demo|alice)%2Finbox[^']*' failed: (HTTP Authentication failed; no valid credentials available|Error during WebSocket handshake: Unexpected response code: 403)$/.test(e.text),
+];
 const consoleErrors = [];
 const outages = [];
+const refusals = [];
+
+const within = (e, windows) => windows.some((o) => e.t >= o.start && e.t <= (o.end ?? Infinity) + 3000);
 
 function unexpectedErrors(from = 0) {
   return consoleErrors.filter((e) => e.t >= from).filter((e) => !(e.kind === 'console'
-    && outages.some((o) => e.t >= o.start && e.t <= (o.end ?? Infinity) + 3000)
-    && EXPECTED_DURING_OUTAGE.some((re) => re.test(e.text))));
+    && ((within(e, outages) && EXPECTED_DURING_OUTAGE.some((re) => re.test(e.text)))
+      || (within(e, refusals) && EXPECTED_REFUSED.some((ok) => ok(e))))));
 }
 
 // ---- the run ---------------------------------------------------------------
@@ -252,7 +315,7 @@ async function main() {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push({ t: Date.now(), kind: 'console', text: m.text() });
+    if (m.type() === 'error') consoleErrors.push({ t: Date.now(), kind: 'console', text: m.text(), url: m.location().url || '' });
   });
   page.on('pageerror', (e) => consoleErrors.push({ t: Date.now(), kind: 'exception', text: String(e) }));
 
@@ -404,16 +467,95 @@ async function main() {
     console.log(`# SSE ${(sse.bytes / sse.events).toFixed(1)} B/event, WebSocket ${(ws.bytes / ws.events).toFixed(1)} B/event over ${sse.events} events`);
   });
 
+  await tcase('private topic without a token (from the keyboard): both refused, the page shows 401 and the server\'s reason', 10000, async () => {
+    const w = { start: Date.now(), end: null };
+    refusals.push(w);
+    await page.focus('#private-none');
+    await page.keyboard.press('Enter');
+    const s = await waitPrivate(page, 'both refused', 8000, (p) => KINDS.every((k) => p[k].state === 'refused'));
+    w.end = Date.now();
+    for (const k of KINDS) {
+      assert(s[k].detail.startsWith(`401 ${REASON_401}`), `${k}: the page shows "${s[k].detail}"`);
+      assert(s[k].events === 0 && s[k].ids.length === 0, `${k}: ${s[k].events} events from a refused topic`);
+    }
+    assert(/^No token/.test(s.info), `the token line says "${s.info}"`);
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    await page.locator('#private').screenshot({ path: path.join(ARTIFACTS, 'private-card-401.png') });
+  });
+
+  await tcase('someone else\'s private topic with the demo token: both refused, the page shows 403 and the server\'s reason', 10000, async () => {
+    const w = { start: Date.now(), end: null };
+    refusals.push(w);
+    await page.click('#private-other');
+    const s = await waitPrivate(page, 'both refused', 8000, (p) => KINDS.every((k) => p[k].state === 'refused'));
+    w.end = Date.now();
+    for (const k of KINDS) {
+      assert(s[k].detail.startsWith(`403 ${REASON_403}`), `${k}: the page shows "${s[k].detail}"`);
+      assert(s[k].events === 0, `${k}: ${s[k].events} events from a refused topic`);
+    }
+  });
+
+  await tcase('a token that expires while subscribed: both show "token expired — get a new one" (reauth), a new token opens them again', 20000, async () => {
+    const short = await stack.mintToken({ ttl: '3s' });
+    await page.route('**/demo/access-token', (r) => r.fulfill({
+      status: 200, contentType: 'text/plain; charset=utf-8', body: `${short}\n`,
+    }));
+    try {
+      await page.click('#private-token');
+      await waitPrivate(page, 'both open with the 3 s token', 5000, (p) => KINDS.every((k) => p[k].state === 'open'));
+      const s = await waitPrivate(page, 'both to end with reauth', 8000, (p) => KINDS.every((k) => p[k].state === 'expired'));
+      for (const k of KINDS) {
+        assert(s[k].detail === 'token expired — get a new one', `${k}: the page shows "${s[k].detail}"`);
+      }
+      assert(s.renew, 'no "Get a new token" button');
+      await page.locator('#private').screenshot({ path: path.join(ARTIFACTS, 'private-card-expired.png') });
+    } finally {
+      await page.unroute('**/demo/access-token');
+    }
+    await page.click('#private-renew');
+    const s = await waitPrivate(page, 'both open again', 5000, (p) => KINDS.every((k) => p[k].state === 'open'));
+    assert(s.token.expires === claimsOf(stack.demoToken).expires, 'the page did not take the new token');
+    assert(!s.renew, '"Get a new token" is still offered');
+  });
+
+  await tcase('private topic with the demo token: both open, the page shows its user and expiry, 3 events published over HTTP arrive in order', 15000, async () => {
+    await page.click('#private-token');
+    let s = await waitPrivate(page, 'both open', 5000, (p) => KINDS.every((k) => p[k].state === 'open'));
+    const want = claimsOf(stack.demoToken);
+    assert(s.token && s.token.user === 'demo' && s.token.expires === want.expires,
+      `the page read the token as ${JSON.stringify(s.token)}, expected user demo expiring ${want.expires}`);
+    assert(/user demo\b/.test(s.info) && /expires .+\(in 2[34] h \d+ min\)/.test(s.info), `the token line says "${s.info}"`);
+    const ids = [];
+    for (let i = 1; i <= 3; i++) ids.push(await stack.publish(`private #${i}`, { topic: OWN_TOPIC }));
+    s = await waitPrivate(page, '3 events in both', 5000, (p) => KINDS.every((k) => p[k].ids.length >= 3));
+    await sleep(300); // a duplicate would arrive now
+    s = await privateSnapshot(page);
+    for (const k of KINDS) {
+      assert(JSON.stringify(s[k].ids) === JSON.stringify(ids), `${k}: received ${s[k].ids.join(' ')}, published ${ids.join(' ')}`);
+      assert(s[k].events === 3 && s[k].recent.includes('private #3'), `${k}: the page shows ${s[k].events} events`);
+    }
+    // And one from the card's own form, from the keyboard.
+    await page.focus('#private-publish-text');
+    await page.keyboard.press('Enter');
+    await waitFor('the card\'s "201 Created"', 5000,
+      () => page.textContent('#private-publish-status').then((t) => t.startsWith('201')));
+    const id = (await page.textContent('#private-publish-status')).split('id ')[1];
+    s = await waitPrivate(page, 'the 4th event in both', 5000, (p) => KINDS.every((k) => p[k].ids.length >= 4));
+    for (const k of KINDS) assert(s[k].ids[3] === id, `${k}: 4th event ${s[k].ids[3]}, the page published ${id}`);
+  });
+
   await tcase('screenshots at desktop (1280x800) and phone (390x844) widths', 20000, async () => {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     await sleep(600); // let the panes redraw
     const desktop = path.join(ARTIFACTS, 'desktop-1280x800.png');
     await page.screenshot({ path: desktop, fullPage: true });
+    await page.locator('#private').screenshot({ path: path.join(ARTIFACTS, 'private-card-1280.png') });
     await page.setViewportSize({ width: 390, height: 844 });
     await sleep(600);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     const phone = path.join(ARTIFACTS, 'phone-390x844.png');
     await page.screenshot({ path: phone, fullPage: true });
+    await page.locator('#private').screenshot({ path: path.join(ARTIFACTS, 'private-card-390.png') });
     await page.screenshot({ path: path.join(ARTIFACTS, 'phone-390x844-top.png') });
     for (const f of [desktop, phone]) assert(fs.statSync(f).size > 10000, `${f} is too small`);
     assert(overflow <= 0, `at 390 px the page is ${overflow} px wider than the screen`);
@@ -448,11 +590,19 @@ async function main() {
     }
   });
 
-  await tcase('no console errors beyond the expected connection errors during the outages', 5000, async () => {
+  await tcase('the private card came through that restart: both reopen with the token, show the gap, get a new event', 15000, async () => {
+    let s = await waitPrivate(page, 'both open with a gap listed', 10000,
+      (p) => KINDS.every((k) => p[k].state === 'open' && p[k].recent.includes('gap')));
+    const id = await stack.publish('after the new log', { topic: OWN_TOPIC });
+    s = await waitPrivate(page, 'the new event in both', 5000, (p) => KINDS.every((k) => p[k].ids.includes(id)));
+    for (const k of KINDS) assert(s[k].ids.at(-1) === id, `${k}: last event ${s[k].ids.at(-1)}, published ${id}`);
+  });
+
+  await tcase('no console errors beyond the expected connection errors during the outages and the refusals', 5000, async () => {
     const bad = unexpectedErrors();
     const during = consoleErrors.length - bad.length;
     assert(bad.length === 0, `${bad.length} unexpected: ${bad.slice(0, 5).map((e) => `${e.kind}: ${e.text}`).join(' | ')}`);
-    console.log(`# ${during} expected connection errors during the outages`);
+    console.log(`# ${during} expected connection errors during the outages and the refused private subscriptions`);
   });
 }
 

@@ -1,10 +1,10 @@
 // The demo stack for the browser test, started as tests/demo.sh starts it
 // (same conf files, same flags) but in a temporary directory and on a free
-// loopback port: `ssereplay serve` on a Unix socket and `lighttpd -D` in
-// front of it serving frontend/. Every process is ours and is stopped by
-// PID; the backend can be killed with SIGKILL and started again on the same
-// database.
-import { spawn } from 'node:child_process';
+// loopback port: `ssereplay serve` on a Unix socket, the demo's access token
+// minted into the var directory, and `lighttpd -D` in front of it serving
+// frontend/ and that token. Every process is ours and is stopped by PID; the
+// backend can be killed with SIGKILL and started again on the same database.
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -65,9 +65,12 @@ export class Stack {
     this.db = path.join(this.tmp, 'ssereplay.db');
     this.backendLog = path.join(this.tmp, 'backend.log');
     this.lighttpdLog = path.join(this.tmp, 'lighttpd.out');
+    // Served at /demo/access-token (conf/lighttpd.conf: var.vardir + ...).
+    this.tokenFile = path.join(this.tmp, 'demo-access-token.txt');
     this.backend = null;
     this.lighttpd = null;
     this.port = 0;
+    this.demoToken = '';
   }
 
   get base() {
@@ -110,6 +113,26 @@ export class Stack {
     await waitExit(b, 5000);
   }
 
+  // `ssereplay token` with the demo config's token_key: resolves with the
+  // token (without its newline).
+  mintToken({ user = 'demo', topics = 'user/{user}/*', ttl = '1d' } = {}) {
+    const argv = ['token', '--config', path.join(ROOT, 'conf/ssereplay.conf'),
+      '--user', user, '--topics', topics, '--ttl', ttl];
+    return new Promise((resolve, reject) => {
+      execFile(this.bin, argv, { cwd: this.tmp, timeout: 10000 }, (e, stdout, stderr) => {
+        if (e) reject(new Error(`ssereplay token: ${e.message.trim()} ${String(stderr).trim()}`));
+        else resolve(stdout.trim());
+      });
+    });
+  }
+
+  // tests/demo.sh: "$BIN" token --config conf/ssereplay.conf --user demo
+  //   --topics 'user/{user}/*' --ttl 1d > $VAR/demo-access-token.txt
+  async mintDemoToken() {
+    this.demoToken = await this.mintToken();
+    fs.writeFileSync(this.tokenFile, `${this.demoToken}\n`);
+  }
+
   async startLighttpd() {
     this.port = await freePort();
     const env = {
@@ -143,6 +166,7 @@ export class Stack {
 
   async start() {
     await this.startBackend();
+    await this.mintDemoToken();
     await this.startLighttpd();
   }
 

@@ -11,6 +11,7 @@ import atexit
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -31,6 +32,8 @@ if not os.path.isabs(BIN):
 LIGHTTPD = shutil.which("lighttpd") or "/usr/sbin/lighttpd"
 SPAWN_FCGI = shutil.which("spawn-fcgi") or "/usr/bin/spawn-fcgi"
 TOKEN = "test-token-1"
+# The unprivileged user the backend drops to when the tests run as root.
+RUN_AS = os.environ.get("SSEREPLAY_TEST_USER", "nobody")
 TOKEN2 = "test-token-2"
 # ssereplay-check is built next to the backend (backend/.obj or .obj-asan).
 CHECK_BIN = os.path.join(os.path.dirname(BIN), "ssereplay-check")
@@ -120,8 +123,13 @@ class Stack(object):
         self.backend = None
         self.lighttpd = None
         self.closed = False
+        text = default_config() if config is None else config
+        # Started as root, the backend drops to `user` and refuses to
+        # serve as root without one (README.md, "Running as a service").
+        if os.geteuid() == 0 and not re.search(r"^user\s*=", text, re.M):
+            text += "user = %s\n" % RUN_AS
         with open(self.conf, "w") as f:
-            f.write(default_config() if config is None else config)
+            f.write(text)
         _live_stacks.append(self)
         if start:
             try:

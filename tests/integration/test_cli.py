@@ -10,7 +10,7 @@ import time
 from common import ID_RE, seq_of, expect_status, eq, ok
 from itest import test, note, poll
 from sseclient import SSEParser, Timeout
-from stack import Stack, BIN, free_port, stop_pid, tail_file, TOKEN
+from stack import RUN_AS, Stack, BIN, free_port, stop_pid, tail_file, TOKEN
 
 
 def _run_fail(args, what, cwd=None, timeout=6):
@@ -314,8 +314,8 @@ def cli_serve_from_config_only():
     """db and listen are config keys too (conf/ssereplay.conf)."""
     with Stack(mode=None, lighttpd=False) as st:
         with open(st.conf, "w") as f:
-            f.write("db = %s\nlisten = unix:%s\npublish_token = %s\n" % (
-                st.db, st.sock, TOKEN))
+            f.write("db = %s\nlisten = unix:%s\npublish_token = %s\n"
+                    "user = %s\n" % (st.db, st.sock, TOKEN, RUN_AS))
         logf = open(st.backend_log, "ab")
         st.backend = subprocess.Popen([BIN, "serve", "--config", st.conf],
                                       stdout=logf, stderr=logf, cwd=st.tmp)

@@ -20,11 +20,22 @@ Each row proves:
   * an idle stream outlives twice the server's idle/IO timeout (shortened
     in the test copies) thanks to the heartbeat, and still delivers;
   * over HTTPS + HTTP/2 (curl --http2, self-signed certificate): the stream
-    is HTTP/2, resumes exactly from Last-Event-ID and is unbuffered.
+    is HTTP/2, resumes exactly from Last-Event-ID and is unbuffered;
+  * WebSocket, in the rows that proxy /ws (webservers.WS_ROWS): the npm `ws`
+    client (tests/ws/client.mjs) connects through the server over HTTP/1.1
+    with the site's Origin, gets a live event, publishes one and gets the
+    ack and the event; the same over wss:// (HTTP/1.1 over TLS); where the
+    server offers WebSocket over HTTP/2 (RFC 8441, lighttpd does), which
+    browsers then use, the same over an HTTP/2 stream; and a quiet socket
+    opened at the start outlives twice the server's idle timeout (the
+    backend's pings). In the fcgid and CGI rows /ws is not served (404).
 """
 
 import json
 import os
+import socket
+import ssl
+import struct
 import time
 
 from common import expect_status, seq_of, assert_contiguous, eq, ok
@@ -196,6 +207,172 @@ def _tls(d, topic, after_id):
         raise
 
 
+def _ws_smoke(d, idle_ws):
+    """WebSocket through the server: live event, publish with ack, over
+    HTTP/1.1, over TLS (HTTP/1.1), over HTTP/2 if offered; the quiet
+    socket opened at the start is still there. Returns a note."""
+    import test_ws
+    from test_ws import connect, query, ws_url
+    if not d.ws:
+        r = test_ws.RawWS(("127.0.0.1", d.port))
+        try:
+            s, h, body = r.handshake(host="127.0.0.1:%d" % d.port,
+                                     path="/ws?topic=w")
+        finally:
+            r.close()
+        eq(s, 404, "%s: /ws where WebSocket is not set up" % d.row)
+        return "no /ws (404)"
+    done = []
+    for via, origin in (("http", "http://127.0.0.1:%d" % d.port),
+                        ("tls", "https://127.0.0.1:%d" % d.tls_port)):
+        topic = "ws-" + via
+        w = connect(ws_url(d, query(topic, token=TOKEN),
+                           "tls" if via == "tls" else "lighttpd"),
+                    headers={"Origin": origin})
+        try:
+            eid = d.publish_ok(topic, "live " + via)
+            eq(test_ws.ev_tuple(w.events(1)[0]),
+               (eid, topic, "message", "live " + via),
+               "%s %s: live event over WebSocket" % (d.row, via))
+            a = w.publish(topic, "ack " + via, event="e")
+            eq(test_ws.ev_tuple(w.events(1)[0]),
+               (a, topic, "e", "ack " + via),
+               "%s %s: own event after the ack" % (d.row, via))
+            done.append(via)
+        finally:
+            w.close()
+    if _offers_h2_websocket(d):
+        a, ev = _h2_websocket(d, "ws-h2")
+        eq((ev["id"], ev["data"]), (a, "over h2"), "%s: WebSocket over "
+           "HTTP/2 (RFC 8441)" % d.row)
+        done.append("HTTP/2 (RFC 8441)")
+    # the quiet socket of the start: alive, and still delivering
+    ok(not any("close" in i for i in idle_ws.items),
+       "%s: the quiet WebSocket was closed: %s" % (d.row,
+                                                    idle_ws.describe()))
+    eid = d.publish_ok("ws-idle", "late")
+    eq(idle_ws.events(1)[0]["id"], eid, "%s: quiet WebSocket after %.1fs" % (
+        d.row, time.monotonic() - idle_ws.items[0]["t"]))
+    pings = sum(1 for i in idle_ws.items if "ping" in i)
+    return "WebSocket ok over %s; quiet socket %.1fs with %d pings" % (
+        ", ".join(done), time.monotonic() - idle_ws.items[0]["t"], pings)
+
+
+def _h2_frame(typ, flags, sid, payload):
+    return (struct.pack("!I", len(payload))[1:] + bytes([typ, flags]) +
+            struct.pack("!I", sid) + payload)
+
+
+def _h2_open(d):
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(["h2"])
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", d.tls_port),
+                                                 timeout=5),
+                        server_hostname="localhost")
+    ok(s.selected_alpn_protocol() == "h2", "%s: no h2 by ALPN" % d.row)
+    s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" +
+              _h2_frame(4, 0, 0, b""))
+    return s
+
+
+def _h2_frames(s, deadline):
+    """Yield (type, flags, stream, payload) of an HTTP/2 connection."""
+    buf = b""
+    while True:
+        while len(buf) >= 9 and len(buf) >= 9 + int.from_bytes(buf[:3],
+                                                                 "big"):
+            n = int.from_bytes(buf[:3], "big")
+            yield (buf[3], buf[4], int.from_bytes(buf[5:9], "big") &
+                   0x7FFFFFFF, buf[9:9 + n])
+            buf = buf[9 + n:]
+        s.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            b = s.recv(65536)
+        except socket.timeout:
+            raise AssertionError("HTTP/2: timed out")
+        if not b:
+            raise AssertionError("HTTP/2: connection closed")
+        buf += b
+
+
+def _offers_h2_websocket(d):
+    """Does the server's HTTP/2 SETTINGS offer extended CONNECT (RFC 8441
+    §3, SETTINGS_ENABLE_CONNECT_PROTOCOL = 1)? Browsers then open
+    WebSockets on the HTTP/2 connection."""
+    s = _h2_open(d)
+    try:
+        for typ, fl, sid, p in _h2_frames(s, time.monotonic() + 5):
+            if typ == 4 and not fl & 1:
+                for i in range(0, len(p) - 5, 6):
+                    k, v = struct.unpack("!HI", p[i:i + 6])
+                    if k == 8:
+                        return v == 1
+                return False
+    finally:
+        s.close()
+
+
+def _h2_websocket(d, topic):
+    """RFC 8441 by hand: extended CONNECT on stream 1 (HPACK literals,
+    no Huffman), publish one event in a DATA frame, read the ack and the
+    event. Returns (ack id, event)."""
+    import test_ws
+
+    def lit(name, value):
+        n, v = name.encode(), value.encode()
+        return b"\x00" + bytes([len(n)]) + n + bytes([len(v)]) + v
+    auth = "127.0.0.1:%d" % d.tls_port
+    hdrs = (lit(":method", "CONNECT") + lit(":protocol", "websocket") +
+            lit(":scheme", "https") + lit(":authority", auth) +
+            lit(":path", "/ws?" + test_ws.query(topic, token=TOKEN)) +
+            lit("sec-websocket-version", "13") +
+            lit("origin", "https://" + auth))
+    s = _h2_open(d)
+    try:
+        s.sendall(_h2_frame(1, 4, 1, hdrs))
+        ack = ev = None
+        wsbuf = b""
+        for typ, fl, sid, p in _h2_frames(s, time.monotonic() + 5):
+            if typ == 4 and not fl & 1:
+                s.sendall(_h2_frame(4, 1, 0, b""))
+            elif typ == 1 and sid == 1:
+                # 0x88: indexed :status 200 (RFC 7541 Appendix A)
+                ok(p[:1] == b"\x88", "%s: RFC 8441 CONNECT answered %r" % (
+                    d.row, p[:40]))
+                s.sendall(_h2_frame(0, 0, 1, test_ws.RawWS.frame(
+                    1, json.dumps({"topic": topic, "data": "over h2"}))))
+            elif typ == 0 and sid == 1:
+                ok(not fl & 1, "%s: the HTTP/2 WebSocket stream ended "
+                   "(%r)" % (d.row, wsbuf))
+                wsbuf += p
+                while len(wsbuf) >= 2 and len(wsbuf) >= 2 + (wsbuf[1] &
+                                                             0x7F):
+                    n = wsbuf[1] & 0x7F
+                    ok(n < 126, "long frame")
+                    op, payload = wsbuf[0] & 0x0F, wsbuf[2:2 + n]
+                    wsbuf = wsbuf[2 + n:]
+                    if op == 9:
+                        s.sendall(_h2_frame(0, 0, 1, test_ws.RawWS.frame(
+                            0xA, payload)))
+                    elif op == 1:
+                        m = json.loads(payload)
+                        if "ack" in m:
+                            ack = m["ack"]
+                        elif "topic" in m:
+                            ev = m
+                        else:
+                            raise AssertionError("over h2: %r" % m)
+                if ack and ev:
+                    return ack, ev
+            elif typ == 3 and sid == 1:
+                raise AssertionError("%s: RST_STREAM %r on the HTTP/2 "
+                                     "WebSocket" % (d.row, p))
+    finally:
+        s.close()
+
+
 def _prove(row):
     d = Deployment(row).start()
     with d:
@@ -204,6 +381,11 @@ def _prove(row):
         idle = d.sse("idle")
         t_idle = time.monotonic()
         ok(idle.next_item(5)[0] == "retry", "idle stream opened")
+        idle_ws = None
+        if d.ws:
+            from test_ws import connect, query, ws_url
+            idle_ws = connect(ws_url(d, query("ws-idle")), headers={
+                "Origin": "http://127.0.0.1:%d" % d.port})
 
         _statuses(d)
 
@@ -214,7 +396,8 @@ def _prove(row):
         c.close()
 
         last = _resume(d, "res")
-        t_disc = _disconnect(d, "gone", 1)   # the idle stream
+        # the idle stream, and the quiet WebSocket (a subscriber too)
+        t_disc = _disconnect(d, "gone", 1 if idle_ws is None else 2)
 
         lat2, tls_stream = _tls(d, "res", last)
 
@@ -251,9 +434,16 @@ def _prove(row):
         eq(ev.id, eid, "HTTP/2 stream after the idle period")
         tls_stream.close()
 
+        try:
+            ws_note = _ws_smoke(d, idle_ws)
+        finally:
+            if idle_ws is not None:
+                idle_ws.close()
+
         if d.kind == "fcgid":
             ok(len(d.backend_pids()) >= 2, "fcgid: one backend process?")
         idle.close()
+        note("%s: %s" % (row, ws_note))
         note("%s: HTTP/1.1 latency ms median %.1f max %.1f; HTTP/2+TLS "
              "median %.1f max %.1f; disconnect cleanup %.0f ms; idle %.1fs "
              "(> 2 x %ds) with %d heartbeats" % (

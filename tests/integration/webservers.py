@@ -16,6 +16,13 @@ Define ...` overrides. Apache children run as www-data (Apache will not run
 them as root), so for the Apache rows the backend, its database and every
 CLI call run as www-data too, as in production with the service's group.
 
+WebSocket (/ws) is proxied in the rows with a long-running backend
+(WS_ROWS): lighttpd-daemon and apache-proxy-fcgi run `ssereplay serve
+--ws unix:...` (Stack.serve_argv), lighttpd-spawn's spawned backend gets
+`ws = unix:...` in its config file. mod_fcgid and CGI processes serve one
+request each and cannot hold a WebSocket: those rows have no /ws (their
+conf files say so) and the tests check that /ws is not served there.
+
 Deployment extends stack.Stack (HTTP helpers, publish, sse, metrics, cli)
 and stops everything it started by PID.
 """
@@ -52,6 +59,9 @@ ROWS = ["lighttpd-daemon", "lighttpd-spawn", "apache-proxy-fcgi",
 BACKEND = {"lighttpd-daemon": "serve", "lighttpd-spawn": "spawn",
            "apache-proxy-fcgi": "serve", "apache-fcgid": "fcgid",
            "apache-cgi": "cgi"}
+
+# Rows whose web server proxies /ws to the backend's WebSocket socket.
+WS_ROWS = ("lighttpd-daemon", "lighttpd-spawn", "apache-proxy-fcgi")
 
 APACHE_FILE = {"apache-proxy-fcgi": "apache-proxy-fcgi.conf",
                "apache-fcgid": "apache-fcgid.conf",
@@ -141,6 +151,13 @@ class Deployment(Stack):
         self.sock = os.path.join(self.data, "ssereplay.sock")
         self.ws_sock = os.path.join(self.data, "ssereplay-ws.sock")
         self.db = os.path.join(self.data, "events.db")
+        self.ws = row in WS_ROWS
+        if self.kind == "spawn":
+            # lighttpd starts the backend: its WebSocket socket comes from
+            # its config file (conf/lighttpd-spawn.conf). Only here: every
+            # process of mod_fcgid would try to bind it.
+            with open(self.conf, "a") as f:
+                f.write("ws = unix:%s\n" % self.ws_sock)
         if self.user:
             pw = pwd.getpwnam(self.user)
             os.chown(self.data, pw.pw_uid, pw.pw_gid)
@@ -188,7 +205,8 @@ class Deployment(Stack):
                    SSEREPLAY_PORT=str(self.port),
                    SSEREPLAY_DOCROOT=os.path.join(REPO, "frontend"),
                    SSEREPLAY_SOCKET=self.sock, SSEREPLAY_VAR=self.tmp,
-                   SSEREPLAY_WS_SOCKET=self.ws_sock, SSEREPLAY_BIN=BIN, SSEREPLAY_CONFIG=self.conf,
+                   SSEREPLAY_WS_SOCKET=self.ws_sock, SSEREPLAY_BIN=BIN,
+                   SSEREPLAY_CONFIG=self.conf,
                    SSEREPLAY_DB=self.db)
         if self.tls:
             env.update(SSEREPLAY_TLS_PORT=str(self.tls_port),
@@ -211,6 +229,7 @@ class Deployment(Stack):
                 "SSEREPLAY_SERVERNAME": "localhost",
                 "SSEREPLAY_DOCROOT": os.path.join(REPO, "frontend"),
                 "SSEREPLAY_SOCKET": self.sock, "SSEREPLAY_BIN": BIN,
+                "SSEREPLAY_WS_SOCKET": self.ws_sock,
                 "SSEREPLAY_CONFIG": self.conf, "SSEREPLAY_DB": self.db,
                 "SSEREPLAY_TIMEOUT": self.timeout,
                 "SSEREPLAY_USER": self.user}

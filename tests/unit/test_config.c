@@ -4,7 +4,9 @@
  * config_set() cases are a table: key, value, and either the field it must
  * set or the exact message. A refused value must leave the whole struct as
  * it was. config_load() cases write a temporary file (mkstemp) and check
- * the values or the "PATH:LINE: what" message.
+ * the values or the "PATH:LINE: what" message. The WebSocket keys (ws,
+ * ws_publish_topic, ws_max_message) and admin_token go through the same
+ * table, with config_ws_max_message() checked on its own.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -44,6 +46,10 @@ enum field {
 	F_NATS_USER,
 	F_NATS_TIMEOUT,
 	F_NATS_DISCOVER,
+	F_WS,
+	F_WS_TOPIC,
+	F_WS_MAX,
+	F_ADMIN,
 };
 
 struct scase {
@@ -162,6 +168,19 @@ run_set(void **state)
 		break;
 	case F_NATS_DISCOVER:
 		got = cfg.nats_discover;
+		break;
+	case F_WS:
+		s = cfg.ws;
+		break;
+	case F_WS_TOPIC:
+		assert_int_equal(cfg.nws_topics, 1);
+		s = cfg.ws_topics[0];
+		break;
+	case F_WS_MAX:
+		got = (long long)cfg.ws_max_message;
+		break;
+	case F_ADMIN:
+		s = cfg.admin_token;
 		break;
 	case F_NONE:
 		break;
@@ -687,6 +706,235 @@ test_load_missing_file(void **state)
 	    "/nonexistent/ssereplay.conf: No such file or directory");
 }
 
+/* ------------------------------------------------------------------ */
+/* The WebSocket keys and admin_token.                                  */
+
+static void
+test_ws_defaults(void **state)
+{
+	struct config	 cfg;
+
+	(void)state;
+	memset(&cfg, 0x5a, sizeof(cfg));
+	config_defaults(&cfg);
+	assert_string_equal(cfg.ws, "");
+	assert_int_equal(cfg.nws_topics, 0);
+	assert_true(cfg.ws_max_message == 0);
+	assert_string_equal(cfg.admin_token, "");
+}
+
+static void
+test_ws_topics_up_to_max(void **state)
+{
+	struct config	 cfg, before;
+	char		 err[128], topic[32];
+	int		 i;
+
+	(void)state;
+	config_defaults(&cfg);
+	for (i = 0; i < WS_TOPICS_MAX; i++) {
+		snprintf(topic, sizeof(topic), "room/%d", i);
+		if (config_set(&cfg, "ws_publish_topic", topic, err,
+		    sizeof(err)) != 0)
+			fail_msg("topic %d: %s", i, err);
+	}
+	assert_int_equal(cfg.nws_topics, WS_TOPICS_MAX);
+	assert_string_equal(cfg.ws_topics[0], "room/0");
+	assert_string_equal(cfg.ws_topics[WS_TOPICS_MAX - 1], "room/31");
+	before = cfg;
+	assert_int_equal(config_set(&cfg, "ws_publish_topic", "one-more", err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "ws_publish_topic: more than 32 topics");
+	assert_memory_equal(&cfg, &before, sizeof(cfg));
+}
+
+/* Each line adds one, in order; an invalid one in between adds nothing. */
+static void
+test_ws_topics_repeat(void **state)
+{
+	struct config	 cfg;
+	char		 err[128];
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(config_set(&cfg, "ws_publish_topic", "a", err,
+	    sizeof(err)), 0);
+	assert_int_equal(config_set(&cfg, "ws_publish_topic", "b c", err,
+	    sizeof(err)), -1);
+	assert_int_equal(config_set(&cfg, "ws_publish_topic", "b", err,
+	    sizeof(err)), 0);
+	assert_int_equal(cfg.nws_topics, 2);
+	assert_string_equal(cfg.ws_topics[0], "a");
+	assert_string_equal(cfg.ws_topics[1], "b");
+}
+
+/* One admin_token: a second replaces the first. */
+static void
+test_admin_token_later_wins(void **state)
+{
+	struct config	 cfg;
+	char		 err[128];
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(config_set(&cfg, "admin_token", "first", err,
+	    sizeof(err)), 0);
+	assert_int_equal(config_set(&cfg, "admin_token", "second", err,
+	    sizeof(err)), 0);
+	assert_string_equal(cfg.admin_token, "second");
+}
+
+/* Derived from max_event_size unless ws_max_message is set. */
+static void
+test_ws_max_message_derived(void **state)
+{
+	struct config	 cfg;
+	char		 err[128];
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_true(config_ws_max_message(&cfg) ==
+	    2 * EVENT_SIZE_DEFAULT + BODY_OVERHEAD_MAX);
+	/* What conf/ssereplay.conf says the default is: 132k. */
+	assert_true(config_ws_max_message(&cfg) == 132 * 1024);
+	assert_int_equal(config_set(&cfg, "max_event_size", "1k", err,
+	    sizeof(err)), 0);
+	assert_true(config_ws_max_message(&cfg) ==
+	    2 * 1024 + BODY_OVERHEAD_MAX);
+	assert_int_equal(config_set(&cfg, "max_event_size", "1M", err,
+	    sizeof(err)), 0);
+	assert_true(config_ws_max_message(&cfg) ==
+	    2 * 1024 * 1024 + BODY_OVERHEAD_MAX);
+	/* Always room for an event of max_event_size. */
+	assert_true(config_ws_max_message(&cfg) > cfg.max_event_size);
+}
+
+static void
+test_ws_max_message_override(void **state)
+{
+	struct config	 cfg;
+	char		 err[128];
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(config_set(&cfg, "ws_max_message", "1k", err,
+	    sizeof(err)), 0);
+	assert_true(config_ws_max_message(&cfg) == 1024);
+	/* max_event_size no longer matters, whichever is set last. */
+	assert_int_equal(config_set(&cfg, "max_event_size", "1M", err,
+	    sizeof(err)), 0);
+	assert_true(config_ws_max_message(&cfg) == 1024);
+	assert_int_equal(config_set(&cfg, "ws_max_message", "4M", err,
+	    sizeof(err)), 0);
+	assert_true(config_ws_max_message(&cfg) == 4 * 1024 * 1024);
+}
+
+static void
+test_load_ws_keys(void **state)
+{
+	static const char	 file[] =
+	    "ws = unix:/run/ssereplay-ws.sock\n"
+	    "ws_publish_topic = demo\n"
+	    "ws_publish_topic = chat/room-1\n"
+	    "ws_max_message = 256k\n"
+	    "admin_token = s3cr#t\n";
+	struct config	 cfg;
+	struct tmpfile	 t;
+	char		 err[512] = "";
+
+	(void)state;
+	config_defaults(&cfg);
+	if (LOAD(&cfg, file, err, &t) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(cfg.ws, "unix:/run/ssereplay-ws.sock");
+	assert_int_equal(cfg.nws_topics, 2);
+	assert_string_equal(cfg.ws_topics[0], "demo");
+	assert_string_equal(cfg.ws_topics[1], "chat/room-1");
+	assert_true(cfg.ws_max_message == 256 * 1024);
+	assert_true(config_ws_max_message(&cfg) == 256 * 1024);
+	assert_string_equal(cfg.admin_token, "s3cr#t");
+}
+
+static void
+test_load_ws_bad_line(void **state)
+{
+	struct config	 cfg;
+	struct tmpfile	 t;
+	char		 err[512] = "";
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(LOAD(&cfg, "workers = 2\nws = localhost\n", err,
+	    &t), -1);
+	assert_string_equal(strip_path(err, &t),
+	    "F:2: ws: not unix:PATH or HOST:PORT");
+	assert_int_equal(LOAD(&cfg, "ws_max_message = 512\n", err, &t), -1);
+	assert_string_equal(strip_path(err, &t),
+	    "F:1: ws_max_message: must be from 1k to 4M");
+}
+
+static void
+test_load_ws_topics_past_max(void **state)
+{
+	struct config	 cfg;
+	struct tmpfile	 t;
+	char		 err[512] = "", *file;
+	size_t		 n = 0, sz = 64 * (WS_TOPICS_MAX + 1);
+	int		 i;
+
+	(void)state;
+	file = malloc(sz);
+	assert_non_null(file);
+	for (i = 0; i <= WS_TOPICS_MAX; i++)
+		n += (size_t)snprintf(file + n, sz - n,
+		    "ws_publish_topic = t%d\n", i);
+	config_defaults(&cfg);
+	assert_int_equal(load(&cfg, file, n, err, sizeof(err), &t), -1);
+	assert_string_equal(strip_path(err, &t),
+	    "F:33: ws_publish_topic: more than 32 topics");
+	assert_int_equal(cfg.nws_topics, 0);
+	free(file);
+}
+
+/* The shipped file turns the WebSocket on, validly. */
+static void
+test_load_shipped_file_ws(void **state)
+{
+	struct config	 cfg, again;
+	char		 err[512], path[512];
+	const char	*slash;
+	FILE		*f;
+	int		 i;
+
+	(void)state;
+	slash = strstr(__FILE__, "tests/unit/test_config.c");
+	assert_non_null(slash);
+	snprintf(path, sizeof(path), "%.*sconf/ssereplay.conf",
+	    (int)(slash - __FILE__), __FILE__);
+	if ((f = fopen(path, "r")) == NULL)
+		skip();
+	fclose(f);
+
+	config_defaults(&cfg);
+	if (config_load(&cfg, path, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_true(cfg.ws[0] != '\0');
+	/* What was loaded passes config_set() again. */
+	config_defaults(&again);
+	if (config_set(&again, "ws", cfg.ws, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	for (i = 0; i < cfg.nws_topics; i++)
+		if (config_set(&again, "ws_publish_topic", cfg.ws_topics[i],
+		    err, sizeof(err)) != 0)
+			fail_msg("%s", err);
+	if (cfg.admin_token[0] != '\0' && config_set(&again, "admin_token",
+	    cfg.admin_token, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_true(config_ws_max_message(&cfg) > cfg.max_event_size);
+}
+
+_Static_assert(WS_TOPICS_MAX == 32, "messages say 32");
+
 _Static_assert(TOKENS_MAX == 32 && ORIGINS_MAX == 32, "messages say 32");
 _Static_assert(TOKEN_MAX == 256 && ORIGIN_MAX == 256, "S256 is 256");
 _Static_assert(CONFIG_LINE_MAX == 1024, "message says 1024");
@@ -1011,6 +1259,119 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_load_tokens_past_max),
 	cmocka_unit_test(test_load_all_or_nothing),
 	cmocka_unit_test(test_load_missing_file),
+
+	/* The WebSocket keys and admin_token. */
+	cmocka_unit_test(test_ws_defaults),
+	cmocka_unit_test(test_ws_topics_up_to_max),
+	cmocka_unit_test(test_ws_topics_repeat),
+	cmocka_unit_test(test_admin_token_later_wins),
+	cmocka_unit_test(test_ws_max_message_derived),
+	cmocka_unit_test(test_ws_max_message_override),
+	cmocka_unit_test(test_load_ws_keys),
+	cmocka_unit_test(test_load_ws_bad_line),
+	cmocka_unit_test(test_load_ws_topics_past_max),
+	cmocka_unit_test(test_load_shipped_file_ws),
+
+	SETS("ws: unix socket", "ws", "unix:/run/ws.sock", F_WS,
+	    "unix:/run/ws.sock"),
+	SETS("ws: relative unix socket", "ws", "unix:var/ws.sock", F_WS,
+	    "unix:var/ws.sock"),
+	SETS("ws: host and port", "ws", "127.0.0.1:9001", F_WS,
+	    "127.0.0.1:9001"),
+	SETS("ws: IPv6", "ws", "[::1]:9001", F_WS, "[::1]:9001"),
+	SETS("ws: port 65535", "ws", "localhost:65535", F_WS,
+	    "localhost:65535"),
+	SETS("ws: longest unix path", "ws", "unix:" P107, F_WS,
+	    "unix:" P107),
+	BAD("ws: unix path too long", "ws", "unix:" P107 "x",
+	    "ws: socket path longer than 107 bytes"),
+	BAD("ws: unix without path", "ws", "unix:",
+	    "ws: unix: needs a path"),
+	BAD("ws: empty", "ws", "", "ws: not unix:PATH or HOST:PORT"),
+	BAD("ws: no port", "ws", "localhost",
+	    "ws: not unix:PATH or HOST:PORT"),
+	BAD("ws: empty port", "ws", "localhost:",
+	    "ws: not unix:PATH or HOST:PORT"),
+	BAD("ws: no host", "ws", ":9001", "ws: not unix:PATH or HOST:PORT"),
+	BAD("ws: port 0", "ws", "localhost:0",
+	    "ws: not unix:PATH or HOST:PORT"),
+	BAD("ws: port 65536", "ws", "localhost:65536",
+	    "ws: not unix:PATH or HOST:PORT"),
+	BAD("ws: signed port", "ws", "localhost:+90",
+	    "ws: not unix:PATH or HOST:PORT"),
+	BAD("ws: port not a number", "ws", "localhost:http",
+	    "ws: not unix:PATH or HOST:PORT"),
+	BAD("ws: space", "ws", "local host:90",
+	    "ws: not unix:PATH or HOST:PORT"),
+	BAD("ws: a URL", "ws", "ws://localhost:9001/ws",
+	    "ws: not unix:PATH or HOST:PORT"),
+
+	SETS("ws_publish_topic: plain", "ws_publish_topic", "demo",
+	    F_WS_TOPIC, "demo"),
+	SETS("ws_publish_topic: alphabet", "ws_publish_topic", "A-z_0.9/x",
+	    F_WS_TOPIC, "A-z_0.9/x"),
+	SETS("ws_publish_topic: 128 characters", "ws_publish_topic",
+	    S100 S10 S10 "xxxxxxxx", F_WS_TOPIC, S100 S10 S10 "xxxxxxxx"),
+	BAD("ws_publish_topic: 129 characters", "ws_publish_topic",
+	    S100 S10 S10 "xxxxxxxxx",
+	    "ws_publish_topic: 1 to 128 characters of A-Z a-z 0-9 . _ / -"),
+	BAD("ws_publish_topic: empty", "ws_publish_topic", "",
+	    "ws_publish_topic: 1 to 128 characters of A-Z a-z 0-9 . _ / -"),
+	BAD("ws_publish_topic: space", "ws_publish_topic", "a b",
+	    "ws_publish_topic: 1 to 128 characters of A-Z a-z 0-9 . _ / -"),
+	BAD("ws_publish_topic: star", "ws_publish_topic", "news/*",
+	    "ws_publish_topic: 1 to 128 characters of A-Z a-z 0-9 . _ / -"),
+	BAD("ws_publish_topic: colon", "ws_publish_topic", "a:b",
+	    "ws_publish_topic: 1 to 128 characters of A-Z a-z 0-9 . _ / -"),
+	BAD("ws_publish_topic: non-ASCII", "ws_publish_topic", "caf\xc3\xa9",
+	    "ws_publish_topic: 1 to 128 characters of A-Z a-z 0-9 . _ / -"),
+
+	SETN("ws_max_message: 1k lowest", "ws_max_message", "1k", F_WS_MAX,
+	    1024),
+	SETN("ws_max_message: 1024 bytes", "ws_max_message", "1024",
+	    F_WS_MAX, 1024),
+	SETN("ws_max_message: 132k", "ws_max_message", "132k", F_WS_MAX,
+	    135168),
+	SETN("ws_max_message: 4M highest", "ws_max_message", "4M", F_WS_MAX,
+	    4194304),
+	SETN("ws_max_message: 4096k highest", "ws_max_message", "4096k",
+	    F_WS_MAX, 4194304),
+	BAD("ws_max_message: 1023", "ws_max_message", "1023",
+	    "ws_max_message: must be from 1k to 4M"),
+	BAD("ws_max_message: zero", "ws_max_message", "0",
+	    "ws_max_message: must be from 1k to 4M"),
+	BAD("ws_max_message: 4M + 1", "ws_max_message", "4194305",
+	    "ws_max_message: must be from 1k to 4M"),
+	BAD("ws_max_message: 5M", "ws_max_message", "5M",
+	    "ws_max_message: must be from 1k to 4M"),
+	BAD("ws_max_message: lowercase m", "ws_max_message", "1m",
+	    "ws_max_message: not a size (a whole number with k or M)"),
+	BAD("ws_max_message: negative", "ws_max_message", "-1k",
+	    "ws_max_message: not a size (a whole number with k or M)"),
+	BAD("ws_max_message: empty", "ws_max_message", "",
+	    "ws_max_message: not a size (a whole number with k or M)"),
+
+	SETS("admin_token: plain", "admin_token", "demo-admin", F_ADMIN,
+	    "demo-admin"),
+	SETS("admin_token: punctuation", "admin_token", "a-b_c.d~e+f/g=#!",
+	    F_ADMIN, "a-b_c.d~e+f/g=#!"),
+	SETS("admin_token: TOKEN_MAX bytes", "admin_token", S256, F_ADMIN,
+	    S256),
+	SETS("admin_token: one byte", "admin_token", "x", F_ADMIN, "x"),
+	BAD("admin_token: TOKEN_MAX + 1 bytes", "admin_token", S256 "x",
+	    "admin_token: 1 to 256 bytes of printable ASCII without spaces"),
+	BAD("admin_token: empty", "admin_token", "",
+	    "admin_token: 1 to 256 bytes of printable ASCII without spaces"),
+	BAD("admin_token: space", "admin_token", "a b",
+	    "admin_token: 1 to 256 bytes of printable ASCII without spaces"),
+	BAD("admin_token: tab", "admin_token", "a\tb",
+	    "admin_token: 1 to 256 bytes of printable ASCII without spaces"),
+	BAD("admin_token: DEL", "admin_token", "a\x7f",
+	    "admin_token: 1 to 256 bytes of printable ASCII without spaces"),
+	BAD("admin_token: control", "admin_token", "a\x01",
+	    "admin_token: 1 to 256 bytes of printable ASCII without spaces"),
+	BAD("admin_token: non-ASCII", "admin_token", "caf\xc3\xa9",
+	    "admin_token: 1 to 256 bytes of printable ASCII without spaces"),
 };
 
 int

@@ -9,6 +9,12 @@
  *
  * The config comes from config_defaults() with fields set directly: two
  * origins, three tokens, a 1 KiB event limit.
+ *
+ * http_ws_begin() has a table of its own: the handshake fields (path,
+ * query, Host, Origin, Authorization) set directly in a struct
+ * ws_handshake, and either the refusal or the stream_req it must fill.
+ * POST /disconnect runs against a fake disconnect callback that counts its
+ * calls; http_format_response() is checked byte for byte.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -593,6 +599,357 @@ test_head_small_buffer(void **state)
 	assert_int_equal(http_format_head(&resp, out, 10), -1);
 }
 
+/* ---- http_ws_begin: the table ----------------------------------------- */
+
+/*
+ * A handshake that wshandshake.c found well-formed, as http_ws_begin()
+ * gets it: the fields are set directly. Unless a case says otherwise the
+ * client asked for Host WS_HOST and sent no Origin.
+ */
+#define WS_HOST		"ws.example:8443"
+#define WS_ACCEPT	"s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+#define R_ORIGIN	"origin not allowed"
+#define R_TOKEN_TWICE	"token: given twice, empty, too long or with a NUL"
+
+struct wcase {
+	const char	*path, *query, *host, *origin, *auth;
+	enum http_next	 next;
+	int		 status;	/* HTTP_RESPOND */
+	const char	*body;		/* a piece of it */
+	const char	*has[2];	/* whole header lines */
+	/* HTTP_STREAM */
+	int		 may_publish;
+	int		 ntopics;
+	const char	*topic0;
+	int		 has_resume;
+	uint64_t	 seq;
+	const char	*raw;
+};
+
+/* Static, not allocated: a failed assertion must not leak them. */
+static struct ws_handshake	 ws_hs;
+static struct http_resp		 ws_resp;
+static struct stream_req	 ws_stream;
+
+static struct ws_handshake *
+make_hs(const char *path, const char *query, const char *host,
+    const char *origin, const char *auth)
+{
+	struct ws_handshake *hs = &ws_hs;
+
+	memset(hs, 0, sizeof(*hs));
+	snprintf(hs->path, sizeof(hs->path), "%s", path ? path : "/ws");
+	snprintf(hs->query, sizeof(hs->query), "%s", query ? query : "");
+	snprintf(hs->host, sizeof(hs->host), "%s", host ? host : WS_HOST);
+	snprintf(hs->origin, sizeof(hs->origin), "%s", origin ? origin : "");
+	snprintf(hs->authorization, sizeof(hs->authorization), "%s",
+	    auth ? auth : "");
+	memcpy(hs->accept, WS_ACCEPT, sizeof(WS_ACCEPT));
+	return hs;
+}
+
+/* http_ws_begin() on hs into fresh (poisoned) resp and s. */
+static enum http_next
+ws_begin(const struct ws_handshake *hs, struct http_resp **resp,
+    struct stream_req **s)
+{
+	*resp = &ws_resp;
+	*s = &ws_stream;
+	memset(*resp, 0x5a, sizeof(**resp));
+	memset(*s, 0x5a, sizeof(**s));
+	return http_ws_begin(&ctx, hs, *resp, *s);
+}
+
+static void
+run_ws(void **state)
+{
+	const struct wcase	*c = *state;
+	struct ws_handshake	*hs;
+	struct http_resp	*resp;
+	struct stream_req	*s;
+	enum http_next		 next;
+	int			 i;
+
+	hs = make_hs(c->path, c->query, c->host, c->origin, c->auth);
+	next = ws_begin(hs, &resp, &s);
+	if (next != c->next && next == HTTP_RESPOND)
+		fail_msg("responds %d (%s), want a stream", resp->status,
+		    resp->body);
+	if (next != c->next)
+		fail_msg("streams (ws_may_publish %d), want %d",
+		    s->ws_may_publish, c->status);
+	if (next == HTTP_RESPOND) {
+		assert_int_equal(resp->status, c->status);
+		check_headers_wellformed(resp);
+		assert_string_equal(resp->content_type,
+		    "text/plain; charset=utf-8");
+		if (c->body != NULL && strstr(resp->body, c->body) == NULL)
+			fail_msg("body \"%s\" lacks \"%s\"", resp->body,
+			    c->body);
+		for (i = 0; i < 2 && c->has[i] != NULL; i++)
+			if (!has_header(resp, c->has[i]))
+				fail_msg("no header \"%s\" in:\n%s", c->has[i],
+				    resp->headers);
+	} else {
+		assert_int_equal(s->ntopics, c->ntopics);
+		assert_string_equal(s->topics[0], c->topic0);
+		assert_int_equal(s->ws_may_publish, c->may_publish);
+		assert_int_equal(s->has_resume, c->has_resume);
+		if (c->has_resume) {
+			assert_int_equal(s->resume.seq, c->seq);
+			assert_string_equal(s->resume_raw, c->raw);
+		}
+		/* The handshake's answer travels with the stream. */
+		assert_string_equal(s->ws_accept, WS_ACCEPT);
+		assert_null(s->slot);
+		assert_int_equal(s->expires, 0);
+	}
+}
+
+#define WS(nm, ...)							\
+	{ .name = nm, .test_func = run_ws, .setup_func = setup,		\
+	  .initial_state = &(struct wcase){ __VA_ARGS__ } }
+#define WS_STREAM(t)	.next = HTTP_STREAM, .ntopics = 1, .topic0 = t
+#define WS_REFUSE(st, piece)	.next = HTTP_RESPOND, .status = st,	\
+			.body = piece
+
+/* "*" is not special for WebSocket: any page opening a socket with the
+ * user's cookies is what the Origin check is there to stop. */
+static void
+test_ws_origin_star(void **state)
+{
+	struct ws_handshake	*hs;
+	struct http_resp	*resp;
+	struct stream_req	*s;
+
+	(void)state;
+	hs = make_hs("/ws", "topic=a", NULL, "https://evil.example", NULL);
+	assert_int_equal(ws_begin(hs, &resp, &s), HTTP_RESPOND);
+	assert_int_equal(resp->status, 403);
+	strcpy(cfg.origins[cfg.norigins++], "*");
+	assert_int_equal(ws_begin(hs, &resp, &s), HTTP_RESPOND);
+	assert_int_equal(resp->status, 403);
+}
+
+/* max_subscribers open: 503 with Retry-After, as for /events. */
+static void
+test_ws_503_at_limit(void **state)
+{
+	struct ws_handshake	*hs;
+	struct http_resp	*resp;
+	struct stream_req	*s;
+
+	(void)state;
+	cfg.max_subscribers = 5;
+	hs = make_hs("/ws", "topic=a", NULL, NULL, NULL);
+	METRIC_SET(subscribers, 4);
+	assert_int_equal(ws_begin(hs, &resp, &s), HTTP_STREAM);
+	METRIC_SET(subscribers, 5);
+	assert_int_equal(ws_begin(hs, &resp, &s), HTTP_RESPOND);
+	assert_int_equal(resp->status, 503);
+	/* retry 3000 ms: come back in 4 s. */
+	assert_true(has_header(resp, "Retry-After: 4"));
+	check_headers_wellformed(resp);
+	METRIC_SET(subscribers, 6);
+	assert_int_equal(ws_begin(hs, &resp, &s), HTTP_RESPOND);
+	assert_int_equal(resp->status, 503);
+	/* A bad request is 400 even when full. */
+	snprintf(hs->query, sizeof(hs->query), "topic=a*");
+	assert_int_equal(ws_begin(hs, &resp, &s), HTTP_RESPOND);
+	assert_int_equal(resp->status, 400);
+	METRIC_SET(subscribers, 0);
+}
+
+/* A refused token is counted (ssereplay_refusals_total{reason="auth"}). */
+static void
+test_ws_wrong_token_counted(void **state)
+{
+	struct ws_handshake	*hs;
+	struct http_resp	*resp;
+	struct stream_req	*s;
+	unsigned long long	 before = METRIC_GET(refused_auth);
+
+	(void)state;
+	hs = make_hs("/ws", "topic=a&token=nope", NULL, NULL, NULL);
+	assert_int_equal(ws_begin(hs, &resp, &s), HTTP_RESPOND);
+	assert_int_equal(resp->status, 403);
+	assert_true(METRIC_GET(refused_auth) == before + 1);
+}
+
+/* ---- POST /disconnect -------------------------------------------------- */
+
+#define ADMIN	"adm1n-t0ken"
+
+static struct {
+	int	 calls;
+	void	*arg;
+} disc;
+
+static void
+fake_disconnect(void *arg)
+{
+	disc.calls++;
+	disc.arg = arg;
+}
+
+struct dcase {
+	const char	*admin;		/* admin_token, NULL: none */
+	int		 no_callback;	/* ctx.disconnect NULL (CGI) */
+	const char	*method, *path, *auth;
+	int		 status;
+	const char	*has;		/* a whole header line */
+	int		 calls;		/* disconnect calls expected */
+};
+
+static void
+run_disconnect(void **state)
+{
+	const struct dcase	*c = *state;
+	struct http_req		 req;
+	struct http_resp	*resp;
+	struct stream_req	*s;
+	size_t			 body_max = 0;
+
+	memset(&disc, 0, sizeof(disc));
+	if (c->admin != NULL)
+		snprintf(cfg.admin_token, sizeof(cfg.admin_token), "%s",
+		    c->admin);
+	if (!c->no_callback) {
+		ctx.disconnect = fake_disconnect;
+		ctx.disconnect_arg = &disc;
+	}
+	resp = &ws_resp;
+	s = &ws_stream;
+	memset(resp, 0x5a, sizeof(*resp));
+	memset(&req, 0, sizeof(req));
+	req.method = c->method;
+	req.path = c->path ? c->path : "/disconnect";
+	req.authorization = c->auth;
+	assert_int_equal(http_begin(&ctx, &req, resp, s, &body_max),
+	    HTTP_RESPOND);
+	assert_int_equal(resp->status, c->status);
+	check_headers_wellformed(resp);
+	if (c->has != NULL && !has_header(resp, c->has))
+		fail_msg("no header \"%s\" in:\n%s", c->has, resp->headers);
+	assert_int_equal(disc.calls, c->calls);
+	if (c->calls > 0) {
+		assert_ptr_equal(disc.arg, &disc);
+		assert_int_equal(resp->body_len, 0);
+		assert_null(resp->content_type);
+	}
+	assert_int_equal(pub.calls, 0);
+}
+
+#define DC(nm, ...)							\
+	{ .name = nm, .test_func = run_disconnect, .setup_func = setup,	\
+	  .initial_state = &(struct dcase){ __VA_ARGS__ } }
+
+/* ---- http_format_response ---------------------------------------------- */
+
+static void
+test_response_exact(void **state)
+{
+	struct http_resp	 resp;
+	char			 out[2048];
+	static const char	 want[] =
+	    "HTTP/1.1 403 Forbidden\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Length: 5\r\n"
+	    "Connection: close\r\n"
+	    "\r\n";
+
+	(void)state;
+	memset(&resp, 0, sizeof(resp));
+	http_error(&resp, 403, "nope");
+	assert_int_equal(http_format_response(&resp, out, sizeof(out)),
+	    (int)sizeof(want) - 1);
+	assert_string_equal(out, want);
+}
+
+static void
+test_response_no_content_type(void **state)
+{
+	struct http_resp	 resp;
+	char			 out[2048];
+
+	(void)state;
+	memset(&resp, 0, sizeof(resp));
+	resp.status = 204;
+	assert_true(http_format_response(&resp, out, sizeof(out)) > 0);
+	assert_string_equal(out,
+	    "HTTP/1.1 204 No Content\r\n"
+	    "Content-Length: 0\r\n"
+	    "Connection: close\r\n"
+	    "\r\n");
+}
+
+/* A refused handshake as it goes on the wire: extra headers in between,
+ * the length of the body, the head ending at the blank line. */
+static void
+test_response_from_ws_503(void **state)
+{
+	struct ws_handshake	*hs;
+	struct http_resp	*resp;
+	struct stream_req	*s;
+	char			 out[2048], cl[64];
+	int			 n;
+
+	(void)state;
+	cfg.max_subscribers = 1;
+	METRIC_SET(subscribers, 1);
+	hs = make_hs("/ws", "topic=a", NULL, NULL, NULL);
+	assert_int_equal(ws_begin(hs, &resp, &s), HTTP_RESPOND);
+	METRIC_SET(subscribers, 0);
+	n = http_format_response(resp, out, sizeof(out));
+	assert_true(n > 0);
+	assert_int_equal((size_t)n, strlen(out));
+	assert_true(strncmp(out, "HTTP/1.1 503 Service Unavailable\r\n",
+	    34) == 0);
+	assert_non_null(strstr(out, "\r\nRetry-After: 4\r\n"));
+	snprintf(cl, sizeof(cl), "\r\nContent-Length: %zu\r\n",
+	    resp->body_len);
+	assert_non_null(strstr(out, cl));
+	assert_non_null(strstr(out, "\r\nConnection: close\r\n\r\n"));
+	assert_int_equal(strstr(out, "\r\n\r\n") + 4 - out, n);
+	assert_null(strstr(out, "Status:"));
+}
+
+static void
+test_response_small_buffer(void **state)
+{
+	struct http_resp	 resp;
+	char			 out[1024];
+	int			 n;
+
+	(void)state;
+	memset(&resp, 0, sizeof(resp));
+	http_error(&resp, 400, "bad");
+	n = http_format_response(&resp, out, sizeof(out));
+	assert_true(n > 0);
+	assert_int_equal(http_format_response(&resp, out, (size_t)n + 1), n);
+	assert_int_equal(http_format_response(&resp, out, (size_t)n), -1);
+	assert_int_equal(http_format_response(&resp, out, 10), -1);
+}
+
+static void
+run_response_line(void **state)
+{
+	const struct stcase	*c = *state;
+	struct http_resp	 resp;
+	char			 out[1024];
+
+	memset(&resp, 0, sizeof(resp));
+	http_error(&resp, c->status, "x");
+	assert_true(http_format_response(&resp, out, sizeof(out)) > 0);
+	if (strncmp(out, c->line, strlen(c->line)) != 0 ||
+	    strncmp(out + strlen(c->line), "\r\n", 2) != 0)
+		fail_msg("head starts \"%.40s\", want \"%s\"", out, c->line);
+}
+
+#define RL(nm, st, line)						\
+	{ .name = nm, .test_func = run_response_line, .initial_state =	\
+	  &(struct stcase){ st, line } }
+
 #define T(fn) cmocka_unit_test_setup(fn, setup)
 
 static const struct CMUnitTest tests[] = {
@@ -898,6 +1255,227 @@ static const struct CMUnitTest tests[] = {
 	T(test_head_no_content_type),
 	T(test_head_extra_headers),
 	T(test_head_small_buffer),
+	/* WebSocket handshakes (http_ws_begin): the route. */
+	WS("ws: /ws streams", .query = "topic=a", WS_STREAM("a")),
+	WS("ws: /prefix/ws streams", .path = "/api/ws", .query = "topic=a",
+	    WS_STREAM("a")),
+	WS("ws: deep prefix streams", .path = "/a/b/c/ws", .query = "topic=a",
+	    WS_STREAM("a")),
+	WS("ws: /events is 404", .path = "/events", .query = "topic=a",
+	    WS_REFUSE(404, "/ws")),
+	WS("ws: /wsx is 404", .path = "/wsx", .query = "topic=a",
+	    WS_REFUSE(404, NULL)),
+	WS("ws: /xws is 404", .path = "/xws", .query = "topic=a",
+	    WS_REFUSE(404, NULL)),
+	WS("ws: /ws/ is 404", .path = "/ws/", .query = "topic=a",
+	    WS_REFUSE(404, NULL)),
+	WS("ws: /ws/more is 404", .path = "/ws/more", .query = "topic=a",
+	    WS_REFUSE(404, NULL)),
+	WS("ws: / is 404", .path = "/", .query = "topic=a",
+	    WS_REFUSE(404, NULL)),
+	WS("ws: route is case-sensitive", .path = "/WS", .query = "topic=a",
+	    WS_REFUSE(404, NULL)),
+	WS("ws: 404 before a bad query", .path = "/nope", .query = "",
+	    WS_REFUSE(404, NULL)),
+
+	/* WebSocket: Origin. */
+	WS("ws: no Origin streams", .query = "topic=a", WS_STREAM("a")),
+	WS("ws: this site's origin (https)", .query = "topic=a",
+	    .origin = "https://" WS_HOST, WS_STREAM("a")),
+	WS("ws: this site's origin (http)", .query = "topic=a",
+	    .origin = "http://" WS_HOST, WS_STREAM("a")),
+	WS("ws: origin host case-insensitive", .query = "topic=a",
+	    .origin = "https://WS.Example:8443", WS_STREAM("a")),
+	WS("ws: Host case-insensitive", .query = "topic=a",
+	    .host = "WS.EXAMPLE:8443", .origin = "https://ws.example:8443",
+	    WS_STREAM("a")),
+	WS("ws: origin without the port is 403", .query = "topic=a",
+	    .origin = "https://ws.example", WS_REFUSE(403, R_ORIGIN)),
+	WS("ws: origin with another port is 403", .query = "topic=a",
+	    .origin = "https://ws.example:8444", WS_REFUSE(403, R_ORIGIN)),
+	WS("ws: origin with a port Host lacks is 403", .query = "topic=a",
+	    .host = "ws.example", .origin = "https://ws.example:8443",
+	    WS_REFUSE(403, R_ORIGIN)),
+	WS("ws: other origin is 403", .query = "topic=a",
+	    .origin = "https://evil.example", WS_REFUSE(403, R_ORIGIN)),
+	WS("ws: Host as a prefix of the origin is 403", .query = "topic=a",
+	    .origin = "https://" WS_HOST ".evil.example",
+	    WS_REFUSE(403, R_ORIGIN)),
+	WS("ws: Host as a suffix of the origin is 403", .query = "topic=a",
+	    .origin = "https://evil." WS_HOST, WS_REFUSE(403, R_ORIGIN)),
+	WS("ws: origin null is 403", .query = "topic=a", .origin = "null",
+	    WS_REFUSE(403, R_ORIGIN)),
+	WS("ws: origin in cors_origin streams", .query = "topic=a",
+	    .origin = ORIGIN_A, WS_STREAM("a")),
+	WS("ws: second cors_origin streams", .query = "topic=a",
+	    .origin = ORIGIN_B, WS_STREAM("a")),
+	WS("ws: cors_origin match is exact", .query = "topic=a",
+	    .origin = ORIGIN_A ".evil", WS_REFUSE(403, R_ORIGIN)),
+	WS("ws: cors_origin prefix is 403", .query = "topic=a",
+	    .origin = "https://app.exampl", WS_REFUSE(403, R_ORIGIN)),
+	WS("ws: 403 origin before a bad query", .query = "",
+	    .origin = "https://evil.example", WS_REFUSE(403, R_ORIGIN)),
+
+	/* WebSocket: the query. */
+	WS("ws: no query is 400", WS_REFUSE(400, R_NO_TOPIC)),
+	WS("ws: only lastEventId is 400", .query = "lastEventId=0",
+	    WS_REFUSE(400, R_NO_TOPIC)),
+	WS("ws: only a token is 400", .query = "token=secret1",
+	    WS_REFUSE(400, R_NO_TOPIC)),
+	WS("ws: bad topic is 400", .query = "topic=a*b",
+	    WS_REFUSE(400, R_BAD_TOPIC)),
+	WS("ws: empty topic is 400", .query = "topic=",
+	    WS_REFUSE(400, R_BAD_TOPIC)),
+	WS("ws: 129-char topic is 400", .query = "topic=" A128 "a",
+	    WS_REFUSE(400, R_BAD_TOPIC)),
+	WS("ws: 16 topics stream", .query = T16, .next = HTTP_STREAM,
+	    .ntopics = 16, .topic0 = "a1"),
+	WS("ws: 17 topics are 400", .query = T16 "&topic=c",
+	    WS_REFUSE(400, R_MANY)),
+	WS("ws: unknown parameter is 400", .query = "topic=a&since=5",
+	    WS_REFUSE(400, R_UNKNOWN)),
+	WS("ws: unknown parameter names token", .query = "topic=a&tok=1",
+	    WS_REFUSE(400, "token)")),
+	WS("ws: bad escape is 400", .query = "topic=%zz",
+	    WS_REFUSE(400, R_ESCAPE)),
+	WS("ws: token twice is 400",
+	    .query = "topic=a&token=secret1&token=secret1",
+	    WS_REFUSE(400, R_TOKEN_TWICE)),
+	WS("ws: two different tokens are 400",
+	    .query = "topic=a&token=secret1&token=secret2",
+	    WS_REFUSE(400, R_TOKEN_TWICE)),
+	WS("ws: empty token is 400", .query = "topic=a&token=",
+	    WS_REFUSE(400, R_TOKEN_TWICE)),
+	WS("ws: overlong token is 400",
+	    .query = "topic=a&token=" A128 A128 "a",
+	    WS_REFUSE(400, R_TOKEN_TWICE)),
+	WS("ws: malformed lastEventId is 400",
+	    .query = "topic=a&lastEventId=abc", WS_REFUSE(400, R_BAD_ID)),
+	WS("ws: empty lastEventId is 400", .query = "topic=a&lastEventId=",
+	    WS_REFUSE(400, R_BAD_ID)),
+	WS("ws: short-epoch lastEventId is 400",
+	    .query = "topic=a&lastEventId=abc-1", WS_REFUSE(400, R_BAD_ID)),
+	WS("ws: lastEventId twice is 400",
+	    .query = "topic=a&lastEventId=1&lastEventId=2",
+	    WS_REFUSE(400, "lastEventId given twice")),
+	WS("ws: no lastEventId is live only", .query = "topic=a",
+	    WS_STREAM("a"), .has_resume = 0),
+	WS("ws: lastEventId full id resumes",
+	    .query = "lastEventId=" EPOCH "-17&topic=a", WS_STREAM("a"),
+	    .has_resume = 1, .seq = 17, .raw = EPOCH "-17"),
+	WS("ws: lastEventId=0 resumes from the start",
+	    .query = "topic=a&lastEventId=0", WS_STREAM("a"),
+	    .has_resume = 1, .seq = 0, .raw = "0"),
+
+	/* WebSocket: publish tokens. */
+	WS("ws: no token cannot publish", .query = "topic=a",
+	    WS_STREAM("a"), .may_publish = 0),
+	WS("ws: token= first token", .query = "topic=a&token=secret1",
+	    WS_STREAM("a"), .may_publish = 1),
+	WS("ws: token= third token", .query = "token=tok3&topic=a",
+	    WS_STREAM("a"), .may_publish = 3),
+	WS("ws: token= escaped", .query = "topic=a&token=sec%72et2",
+	    WS_STREAM("a"), .may_publish = 2),
+	WS("ws: Bearer first token", .query = "topic=a",
+	    .auth = "Bearer secret1", WS_STREAM("a"), .may_publish = 1),
+	WS("ws: Bearer second token", .query = "topic=a",
+	    .auth = "Bearer secret2", WS_STREAM("a"), .may_publish = 2),
+	WS("ws: bearer any case, spaces", .query = "topic=a",
+	    .auth = "bEaReR   tok3  ", WS_STREAM("a"), .may_publish = 3),
+	WS("ws: wrong token= is 403", .query = "topic=a&token=nope",
+	    WS_REFUSE(403, "token not accepted")),
+	WS("ws: token= prefix is 403", .query = "topic=a&token=secret",
+	    WS_REFUSE(403, "token not accepted")),
+	WS("ws: token= plus a byte is 403", .query = "topic=a&token=secret1x",
+	    WS_REFUSE(403, "token not accepted")),
+	WS("ws: token= case matters", .query = "topic=a&token=SECRET1",
+	    WS_REFUSE(403, "token not accepted")),
+	WS("ws: token= with a NUL is 400, never a shorter token",
+	    .query = "topic=a&token=secret1%00x",
+	    WS_REFUSE(400, R_TOKEN_TWICE)),
+	WS("ws: wrong Bearer is 403", .query = "topic=a",
+	    .auth = "Bearer nope", WS_REFUSE(403, "token not accepted")),
+	WS("ws: overlong Bearer is 403", .query = "topic=a",
+	    .auth = "Bearer " A128 A128 "a",
+	    WS_REFUSE(403, "token not accepted")),
+	WS("ws: Bearer is used before token=",
+	    .query = "topic=a&token=secret1", .auth = "Bearer nope",
+	    WS_REFUSE(403, "token not accepted")),
+	WS("ws: Basic is 401", .query = "topic=a",
+	    .auth = "Basic dXNlcjpwYXNz", WS_REFUSE(401, "Bearer")),
+	WS("ws: Bearer without space is 401", .query = "topic=a",
+	    .auth = "Bearersecret1", WS_REFUSE(401, "Bearer")),
+	WS("ws: Bearer without token is 401", .query = "topic=a",
+	    .auth = "Bearer ", WS_REFUSE(401, "Bearer")),
+	WS("ws: 400 before the token is looked at",
+	    .query = "topic=a&since=1", .auth = "Bearer nope",
+	    WS_REFUSE(400, R_UNKNOWN)),
+	cmocka_unit_test_setup(test_ws_origin_star, setup),
+	cmocka_unit_test_setup(test_ws_503_at_limit, setup),
+	cmocka_unit_test_setup(test_ws_wrong_token_counted, setup),
+
+	/* POST /disconnect. */
+	DC("disconnect: no admin_token is 404", .method = "POST",
+	    .auth = "Bearer " ADMIN, .status = 404),
+	DC("disconnect: no admin_token, GET is 404", .method = "GET",
+	    .status = 404),
+	DC("disconnect: GET is 405", .admin = ADMIN, .method = "GET",
+	    .auth = "Bearer " ADMIN, .status = 405, .has = "Allow: POST"),
+	DC("disconnect: OPTIONS is 405", .admin = ADMIN, .method = "OPTIONS",
+	    .status = 405, .has = "Allow: POST"),
+	DC("disconnect: no method is 405", .admin = ADMIN, .status = 405),
+	DC("disconnect: no Authorization is 401", .admin = ADMIN,
+	    .method = "POST", .status = 401, .has = WWW_AUTH),
+	DC("disconnect: Basic is 401", .admin = ADMIN, .method = "POST",
+	    .auth = "Basic dXNlcjpwYXNz", .status = 401, .has = WWW_AUTH),
+	DC("disconnect: Bearer without token is 401", .admin = ADMIN,
+	    .method = "POST", .auth = "Bearer ", .status = 401),
+	DC("disconnect: wrong token is 403", .admin = ADMIN,
+	    .method = "POST", .auth = "Bearer nope", .status = 403),
+	DC("disconnect: a publish token is 403", .admin = ADMIN,
+	    .method = "POST", .auth = "Bearer secret1", .status = 403),
+	DC("disconnect: token prefix is 403", .admin = ADMIN,
+	    .method = "POST", .auth = "Bearer adm1n", .status = 403),
+	DC("disconnect: token plus a byte is 403", .admin = ADMIN,
+	    .method = "POST", .auth = "Bearer " ADMIN "x", .status = 403),
+	DC("disconnect: overlong token is 403", .admin = ADMIN,
+	    .method = "POST", .auth = "Bearer " A128 A128 "a",
+	    .status = 403),
+	DC("disconnect: right token is 204, once", .admin = ADMIN,
+	    .method = "POST", .auth = "Bearer " ADMIN, .status = 204,
+	    .calls = 1),
+	DC("disconnect: bearer any case, spaces", .admin = ADMIN,
+	    .method = "POST", .auth = "bearer  " ADMIN " ", .status = 204,
+	    .calls = 1),
+	DC("disconnect: under a prefix", .admin = ADMIN, .method = "POST",
+	    .path = "/api/disconnect", .auth = "Bearer " ADMIN,
+	    .status = 204, .calls = 1),
+	DC("disconnect: no callback is 501", .admin = ADMIN,
+	    .no_callback = 1, .method = "POST", .auth = "Bearer " ADMIN,
+	    .status = 501),
+	DC("disconnect: no callback, wrong token is 403", .admin = ADMIN,
+	    .no_callback = 1, .method = "POST", .auth = "Bearer nope",
+	    .status = 403),
+
+	/* http_format_response. */
+	cmocka_unit_test_setup(test_response_exact, setup),
+	cmocka_unit_test_setup(test_response_no_content_type, setup),
+	cmocka_unit_test_setup(test_response_from_ws_503, setup),
+	cmocka_unit_test_setup(test_response_small_buffer, setup),
+	RL("response: 400", 400, "HTTP/1.1 400 Bad Request"),
+	RL("response: 401", 401, "HTTP/1.1 401 Unauthorized"),
+	RL("response: 403", 403, "HTTP/1.1 403 Forbidden"),
+	RL("response: 404", 404, "HTTP/1.1 404 Not Found"),
+	RL("response: 405", 405, "HTTP/1.1 405 Method Not Allowed"),
+	RL("response: 408", 408, "HTTP/1.1 408 Request Timeout"),
+	RL("response: 414", 414, "HTTP/1.1 414 URI Too Long"),
+	RL("response: 426", 426, "HTTP/1.1 426 Upgrade Required"),
+	RL("response: 429", 429, "HTTP/1.1 429 Too Many Requests"),
+	RL("response: 431", 431,
+	    "HTTP/1.1 431 Request Header Fields Too Large"),
+	RL("response: 500", 500, "HTTP/1.1 500 Internal Server Error"),
+	RL("response: 503", 503, "HTTP/1.1 503 Service Unavailable"),
+	RL("response: 505", 505, "HTTP/1.1 505 HTTP Version Not Supported"),
 };
 
 int
