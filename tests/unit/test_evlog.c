@@ -716,7 +716,7 @@ test_readonly_reads(void **state)
 	struct fx		*fx = *state;
 	struct collect		 c;
 	struct evlog		*ro = NULL;
-	struct evlog_new	 ev = { "t", NULL, "x", 1, 0 };
+	struct evlog_new	 ev = { .topic = "t", .data = "x", .data_len = 1 };
 	char			 err[512] = "";
 	static const uint64_t	 want[] = { 1, 2, 3 };
 
