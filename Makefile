@@ -5,6 +5,7 @@
 #   make test       deps, build, unit tests, integration tests (real lighttpd,
 #                   Apache, the npm ws client), browser tests (chromium)
 #   make asan       the whole suite built with ASan + UBSan
+#   make fuzz       libFuzzer harnesses for every parser [FUZZ_SECONDS=10]
 #   make demo       run the demo on http://127.0.0.1:$(PORT)/
 #   make bench      the performance comparison (not part of make test)
 #   make clean
@@ -85,6 +86,8 @@ test: deps
 	@$(MAKE) --no-print-directory -k unit integration RESULTS=$(abspath $(RESULTS)) || true
 	@echo "== the same suite under AddressSanitizer + UndefinedBehaviorSanitizer"
 	@$(MAKE) --no-print-directory -k $(SAN_VARS) unit integration RESULTS=$(abspath $(RESULTS)) || true
+	@echo "== every parser that sees outside input, fuzzed for 3 s each (make fuzz runs longer)"
+	@$(MAKE) --no-print-directory fuzz-test RESULTS=$(abspath $(RESULTS)) || true
 	@sh tests/summary.sh $(RESULTS)
 
 unit: $(UNIT_BINS)
@@ -118,3 +121,56 @@ bench: deps all
 
 clean:
 	rm -rf backend/.obj backend/.obj-asan backend/ssereplay backend/ssereplay-check
+
+# ---- fuzzing (issue 8, "Parsers fuzzed") -----------------------------------
+# make fuzz [FUZZ_SECONDS=N]  build a libFuzzer harness per parser that sees
+#                             outside input (tests/fuzz/fuzz_*.c) and run
+#                             each N seconds (default 10) on a copy of its
+#                             seeds; non-zero exit on any crash, the input
+#                             kept in backend/.obj-fuzz/crashes/
+# make fuzz-test              the same, 3 s each, "P F" appended to $(RESULTS)
+# The backend is built with clang, ASan, UBSan and libFuzzer's coverage
+# (fuzzer-no-link) into backend/.obj-fuzz; each harness links it with
+# -fsanitize=fuzzer, which brings libFuzzer's main().
+FUZZ_SECONDS ?= 10
+FUZZ_DIR     = backend/.obj-fuzz
+FUZZ_SAN     = -fsanitize=fuzzer-no-link,address,undefined \
+	       -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_NAMES   = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    = $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
+FUZZ_JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: fuzz fuzz-test fuzz-build fuzz-bins fuzz-clean
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@sh tests/fuzz/run.sh -t $(FUZZ_SECONDS) -d $(FUZZ_DIR) -j $(FUZZ_JOBS) \
+		$(FUZZ_BINS)
+
+# Called by make test: never fails make itself, tests/summary.sh decides.
+fuzz-test:
+	@if $(MAKE) --no-print-directory fuzz-build; then \
+		sh tests/fuzz/run.sh -t 3 -d $(FUZZ_DIR) -j $(FUZZ_JOBS) \
+			-r $(RESULTS) $(FUZZ_BINS); \
+	else \
+		echo "fuzz: the harnesses do not build"; \
+		echo "0 $(words $(FUZZ_NAMES))" >>$(RESULTS); \
+	fi
+
+# The library through the rules above, with the fuzzing build's variables.
+fuzz-build:
+	@$(MAKE) --no-print-directory -j$(FUZZ_JOBS) OBJDIR=$(FUZZ_DIR) CC=clang \
+		SANITIZE="$(FUZZ_SAN)" fuzz-bins
+
+fuzz-bins: $(FUZZ_BINS)
+	@:
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) \
+		$(FUZZ_DIR)/libssereplay.a $(HEADERS)
+	clang -std=c11 -D_GNU_SOURCE $(WARNINGS) $(WERROR) $(CFLAGS) $(FUZZ_SAN) \
+		-fsanitize=fuzzer -Ibackend -o $@ $< $(FUZZ_DIR)/libssereplay.a \
+		$(LDLIBS)
+
+clean: fuzz-clean
+fuzz-clean:
+	rm -rf $(FUZZ_DIR)

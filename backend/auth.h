@@ -7,9 +7,9 @@
  *   private = PATTERN [WHO[,WHO...]]
  *
  * PATTERN is a topic with two kinds of wildcard: a whole segment `{user}`
- * matches exactly the subscriber's user name (which then cannot contain a
- * '/'), and a final segment `*` matches one or more characters of any
- * rest. A topic that matches some rule's pattern is private; it may be read
+ * matches exactly the subscriber's user name (only a valid name, 1 to
+ * NAME_MAX_LEN of A-Z a-z 0-9 . _ -, ever matches: "alice/x" does not),
+ * and a final segment `*` matches one or more characters of any rest. A topic that matches some rule's pattern is private; it may be read
  * by the user its `{user}` matched, by the users and @groups listed in WHO
  * of any rule it matches, and by a token whose own patterns match it. The
  * first matching rule does not end the search: every matching rule may

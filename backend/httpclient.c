@@ -135,11 +135,11 @@ parse_head(struct httpc_head *h)
 #define IS(name) (nlen == sizeof(name) - 1 && \
 		    strncasecmp(l, name, nlen) == 0)
 		if (IS("content-type"))
-			memcpy(h->content_type, v, sizeof(v));
+			memcpy(h->content_type, v, strlen(v) + 1);
 		else if (IS("content-encoding"))
-			memcpy(h->content_encoding, v, sizeof(v));
+			memcpy(h->content_encoding, v, strlen(v) + 1);
 		else if (IS("transfer-encoding"))
-			memcpy(h->transfer_encoding, v, sizeof(v));
+			memcpy(h->transfer_encoding, v, strlen(v) + 1);
 		else if (IS("connection")) {
 			if (has_token(v, "close"))
 				h->conn_close = 1;

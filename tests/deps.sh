@@ -4,11 +4,13 @@
 #   sh tests/deps.sh [EXTRA-PACKAGE...]
 set -eu
 
+# libclang-rt-14-dev: clang's sanitizer and libFuzzer runtimes (make asan,
+# make fuzz), only recommended by clang-14, and we install no recommends.
 PACKAGES="gcc make clang libc6-dev libfcgi-dev libsqlite3-dev libcmocka-dev
 libjansson-dev lighttpd lighttpd-mod-openssl spawn-fcgi curl python3 apache2
 libapache2-mod-fcgid libwslay-dev libssl-dev libseccomp-dev chromium
 libnats-dev nats-server
-openssl $*"
+openssl libclang-rt-14-dev $*"
 # Node.js runs the WebSocket client tests (npm `ws`) and drives chromium
 # (npm `playwright-core`): Debian's packages unless a node is already there.
 command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs"
