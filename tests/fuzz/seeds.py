@@ -186,6 +186,17 @@ SEEDS = {
             b"example.org", b"https://app.example.org",
             b"Bearer tok-alpha-123", b"", b"192.0.2.7"]),
     },
+    "jsmap": {
+        "subject": b"\x00sse.user.alice.v1%2E2",
+        "subject-empty-segments": b"\x00sse.%.a.%",
+        "topic": b"\x00a//b.c/",
+        "ack-old": b"\x01$JS.ACK.EVENTS.c1.1.42.7.1795507115363190756.3",
+        "ack-new": b"\x01$JS.ACK.hub.ACCHASH.EVENTS.c1.1.43.8.17.0.xyz",
+        "puback": b"\x02{\"stream\":\"EVENTS\",\"seq\":7,"
+                  b"\"duplicate\":true}",
+        "puback-error": b"\x02{\"error\":{\"code\":400,\"err_code\":"
+                        b"10071,\"description\":\"wrong last sequence\"}}",
+    },
     "auth": {
         "verify": b"\x00" + TOKEN,
         "payload": b"\x01alice\n4102444800\nuser/{user}/*\nnews",
