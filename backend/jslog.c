@@ -33,7 +33,9 @@
 #define HDR_STREAM	"Nats-Expected-Stream"
 #define HDR_LASTSEQ	"Nats-Expected-Last-Sequence"
 #define HDR_STATUS	"Status"
-/* Follower heartbeats: a silent consumer is recreated after two. */
+/* Follower heartbeats: a silent consumer is recreated after two (by
+ * nats.c), and after FOLLOW_STALL_MS without progress by our watchdog. */
+#define FOLLOW_STALL_MS		3000
 #define FOLLOW_HEARTBEAT_NS	(1000LL * 1000 * 1000)
 /* A no-responders answer (no stream leader yet) is retried this soon. */
 #define NORESP_RETRY_MS		50
@@ -105,12 +107,18 @@ struct jslog {
 	size_t		 fbytes;
 	uint64_t	 follow_last;	/* newest seq it delivered */
 	int		 fstop;
-	int		 fdone;		/* no more callbacks */
+	unsigned	 fstarted, fdone;	/* subscriptions made, and
+					 * those past their last callback */
+	int		 following;	/* the watchdog may act */
+	uint64_t	 watch_seq;	/* follow_last at watch_ms */
+	int64_t		 watch_ms;
 	void		(*notify)(void *);
 	void		*notify_arg;
 };
 
 static void js_close_impl(struct jslog *);
+static void follow_stop(struct jslog *);
+static int follow_start(struct jslog *, uint64_t, char *, size_t);
 
 /* nats.c is initialised once and closed with the last log. */
 static pthread_mutex_t	lib_mtx = PTHREAD_MUTEX_INITIALIZER;
@@ -470,20 +478,7 @@ js_close_impl(struct jslog *d)
 		d->fstop = 1;
 		pthread_cond_broadcast(&d->fcond);
 		pthread_mutex_unlock(&d->fmtx);
-		/* No callback may run once d is gone: wait for nats.c to
-		 * say the subscription is complete. */
-		if (natsSubscription_Unsubscribe(d->follow_sub) == NATS_OK) {
-			int64_t until = mono_ms() + 2000;
-
-			pthread_mutex_lock(&d->fmtx);
-			while (!d->fdone && mono_ms() < until) {
-				pthread_mutex_unlock(&d->fmtx);
-				nats_Sleep(5);
-				pthread_mutex_lock(&d->fmtx);
-			}
-			pthread_mutex_unlock(&d->fmtx);
-		}
-		natsSubscription_Destroy(d->follow_sub);
+		follow_stop(d);
 	}
 	for (i = 0; i < NATS_CURSORS_MAX; i++)
 		if (d->cursors[i].used)
@@ -576,6 +571,47 @@ info_refresh(struct jslog *d, char *err, size_t errsz)
 	return 0;
 }
 
+/*
+ * The follower's watchdog, on the refresher's thread: nats.c recreates
+ * the ordered consumer after a reconnect or missed heartbeats, but a
+ * recreation that fails (no stream leader yet, the meta group electing)
+ * can leave it silent for good. If the stream has events the follower has
+ * not delivered for FOLLOW_STALL_MS, make a new one from the last it
+ * delivered; on_follow drops what it sees twice.
+ */
+static void
+follow_watch(struct jslog *d)
+{
+	uint64_t	 fl, last;
+	int64_t		 now = mono_ms();
+	int		 stalled;
+	char		 err[256];
+
+	pthread_mutex_lock(&d->fmtx);
+	fl = d->follow_last;
+	last = d->info_last;
+	if (fl != d->watch_seq) {
+		d->watch_seq = fl;
+		d->watch_ms = now;
+	}
+	stalled = d->following && !d->fstop && last > fl &&
+	    now - d->watch_ms > FOLLOW_STALL_MS;
+	pthread_mutex_unlock(&d->fmtx);
+	if (!stalled ||
+	    natsConnection_Status(d->nc) != NATS_CONN_STATUS_CONNECTED)
+		return;
+	log_warn("nats: following the stream stalled at %llu (it has %llu):"
+	    " recreating the consumer", (unsigned long long)fl,
+	    (unsigned long long)last);
+	if (d->follow_sub != NULL)
+		follow_stop(d);
+	if (follow_start(d, fl, err, sizeof(err)) == -1)
+		log_warn("nats: %s", err);
+	pthread_mutex_lock(&d->fmtx);
+	d->watch_ms = mono_ms();
+	pthread_mutex_unlock(&d->fmtx);
+}
+
 static void *
 refresher_main(void *arg)
 {
@@ -595,6 +631,8 @@ refresher_main(void *arg)
 		pthread_mutex_unlock(&d->fmtx);
 		if (info_refresh(d, err, sizeof(err)) == -1)
 			log_debug("nats: %s", err);
+		else
+			follow_watch(d);
 		pthread_mutex_lock(&d->fmtx);
 	}
 	pthread_mutex_unlock(&d->fmtx);
@@ -1222,18 +1260,85 @@ on_follow_done(void *arg)
 	struct jslog *d = arg;
 
 	pthread_mutex_lock(&d->fmtx);
-	d->fdone = 1;
+	d->fdone++;
 	pthread_mutex_unlock(&d->fmtx);
+}
+
+/*
+ * Make the ordered consumer from after+1 into d->follow_sub (none may be
+ * there). The hub's thread at start, then only the refresher's. 0, or -1
+ * with a message in err.
+ */
+static int
+follow_start(struct jslog *d, uint64_t after, char *err, size_t errsz)
+{
+	jsSubOptions	 so;
+	jsErrCode	 jerr = 0;
+	natsStatus	 s;
+	char		 subj[NATS_PREFIX_MAX + 3];
+	const char	*last;
+
+	stream_subject(subj, sizeof(subj), d->prefix);
+	jsSubOptions_Init(&so);
+	so.Stream = d->stream;
+	so.Ordered = true;
+	so.Config.DeliverPolicy = js_DeliverByStartSequence;
+	so.Config.OptStartSeq = after + 1;
+	so.Config.Heartbeat = FOLLOW_HEARTBEAT_NS;
+	s = js_Subscribe(&d->follow_sub, d->js, subj, on_follow, d, NULL, &so,
+	    &jerr);
+	if (s == NATS_OK) {
+		pthread_mutex_lock(&d->fmtx);
+		d->fstarted++;
+		pthread_mutex_unlock(&d->fmtx);
+		s = natsSubscription_SetOnCompleteCB(d->follow_sub,
+		    on_follow_done, d);
+	}
+	if (s == NATS_OK)
+		s = natsSubscription_SetPendingLimits(d->follow_sub, -1, -1);
+	if (s != NATS_OK) {
+		last = nats_GetLastError(NULL);
+		snprintf(err, errsz, "following the stream: %s%s%s",
+		    natsStatus_GetText(s), last != NULL ? ": " : "",
+		    last != NULL ? last : "");
+		if (d->follow_sub != NULL)
+			follow_stop(d);
+		return -1;
+	}
+	return 0;
+}
+
+/* Stop delivery: once this returns (or 2 s passed), no callback of the
+ * subscription runs. */
+static void
+follow_stop(struct jslog *d)
+{
+	int64_t		 until = mono_ms() + 2000;
+	unsigned	 want;
+
+	pthread_mutex_lock(&d->fmtx);
+	want = d->fstarted;
+	pthread_mutex_unlock(&d->fmtx);
+	if (natsSubscription_Unsubscribe(d->follow_sub) == NATS_OK ||
+	    natsSubscription_IsValid(d->follow_sub)) {
+		pthread_mutex_lock(&d->fmtx);
+		while (d->fdone != want && mono_ms() < until) {
+			/* A callback may wait for room: let it go. */
+			pthread_cond_broadcast(&d->fcond);
+			pthread_mutex_unlock(&d->fmtx);
+			nats_Sleep(5);
+			pthread_mutex_lock(&d->fmtx);
+		}
+		pthread_mutex_unlock(&d->fmtx);
+	}
+	natsSubscription_Destroy(d->follow_sub);
+	d->follow_sub = NULL;
 }
 
 static int
 js_follow(void *impl, uint64_t after, void (*notify)(void *), void *arg)
 {
 	struct jslog	*d = impl;
-	jsSubOptions	 so;
-	jsErrCode	 jerr = 0;
-	natsStatus	 s;
-	char		 subj[NATS_PREFIX_MAX + 3];
 
 	if (d->follow_sub != NULL) {
 		snprintf(d->err, sizeof(d->err), "already following");
@@ -1244,26 +1349,13 @@ js_follow(void *impl, uint64_t after, void (*notify)(void *), void *arg)
 	pthread_mutex_lock(&d->fmtx);
 	d->follow_last = after;
 	pthread_mutex_unlock(&d->fmtx);
-	stream_subject(subj, sizeof(subj), d->prefix);
-	jsSubOptions_Init(&so);
-	so.Stream = d->stream;
-	so.Ordered = true;
-	so.Config.DeliverPolicy = js_DeliverByStartSequence;
-	so.Config.OptStartSeq = after + 1;
-	so.Config.Heartbeat = FOLLOW_HEARTBEAT_NS;
-	s = js_Subscribe(&d->follow_sub, d->js, subj, on_follow, d, NULL, &so,
-	    &jerr);
-	if (s == NATS_OK)
-		s = natsSubscription_SetPendingLimits(d->follow_sub, -1, -1);
-	if (s == NATS_OK)
-		s = natsSubscription_SetOnCompleteCB(d->follow_sub,
-		    on_follow_done, d);
-	if (s != NATS_OK) {
-		set_err(d, "following the stream", s);
-		natsSubscription_Destroy(d->follow_sub);
-		d->follow_sub = NULL;
+	if (follow_start(d, after, d->err, sizeof(d->err)) == -1)
 		return -1;
-	}
+	pthread_mutex_lock(&d->fmtx);
+	d->following = 1;
+	d->watch_seq = after;
+	d->watch_ms = mono_ms();
+	pthread_mutex_unlock(&d->fmtx);
 	return 0;
 }
 

@@ -34,7 +34,9 @@
  * Following: an ordered push consumer on PREFIX.> from the position the
  * hub asks for. nats.c recreates it after a reconnect, a missed heartbeat
  * or a sequence gap, from the last sequence it delivered, so live streams
- * catch up after an outage. Its messages wait in a bounded queue
+ * catch up after an outage; a recreation that fails (no leader yet) may
+ * leave it silent, so a watchdog on the bounds refresher's thread makes a
+ * new one when the stream has events it has not delivered for a while. Its messages wait in a bounded queue
  * (NATS_FOLLOW_BYTES_MAX; beyond it the callback waits, and JetStream's
  * flow control holds the rest back) until logdrv_read_new() takes them.
  *

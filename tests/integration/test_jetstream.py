@@ -244,8 +244,15 @@ def jetstream_node_killed_in_publish_storm_no_acked_event_lost():
             eq(seqs, sorted(set(seqs)), "ordered, no duplicate (%d)" %
                st.port)
             have = {e.id: e.data for e in evs}
-            lost = [i for i in acked if have.get(i) != acked[i]]
-            eq(lost, [], "acknowledged events missing on %d" % st.port)
+            lost = sorted((i for i in acked if have.get(i) != acked[i]),
+                          key=lambda i: int(i.split("-")[1]))
+            if lost:
+                info = stream_info(p.cluster, p.stream)
+                raise AssertionError(
+                    "%d acknowledged events missing on %d (stream: %r): %s" %
+                    (len(lost), st.port, info.get("state"), ", ".join(
+                        "%s=%r (there: %r)" % (i, acked[i], have.get(i))
+                        for i in lost[:8])))
         # The live streams went on through the election.
         for c in live:
             evs = c.drain(timeout=10, quiet=1.0)
