@@ -1814,6 +1814,7 @@ hub_adopt(struct hub *h, int fd, uint16_t request_id,
 
 	if ((ho = malloc(sizeof(*ho))) == NULL) {
 		close(fd);
+		quota_stream_release(req->slot);
 		return -1;
 	}
 	ho->fd = fd;
